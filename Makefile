@@ -1,0 +1,38 @@
+# OpenIOP: the README's two commands.
+#   make demo   venv, install, migrate, load the demo program, serve on 127.0.0.1:$(PORT)
+#   make test   venv with test dependencies, the whole suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: demo test lint serve clean-demo
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install only when the project's metadata changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(VENV)/.installed $@
+
+demo: $(VENV)/.installed
+	OPENIOP_DEMO=1 DEBUG=1 $(BIN)/openiop migrate --noinput -v0
+	OPENIOP_DEMO=1 DEBUG=1 $(BIN)/openiop demo
+	@echo ""
+	@echo "  OpenIOP demo: http://127.0.0.1:$(PORT)/"
+	@echo "  Logins (password openiop-demo): director intake counsellor supervisor lab billing compliance admin"
+	@echo ""
+	OPENIOP_DEMO=1 DEBUG=1 $(BIN)/openiop serve --port $(PORT)
+
+test: $(VENV)/.installed-test
+	OPENIOP_TESTING=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

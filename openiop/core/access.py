@@ -1,0 +1,90 @@
+"""Access checks shared by every view.
+
+Two questions are asked of every request for protected data, in this order:
+
+1. *Is the object in the user's scope?* (their program, their care team). If not, the
+   answer is 404, so that a record outside the user's program is not even confirmed to
+   exist. Scoped lookups live next to the model (`participants.access`).
+2. *May the user's roles see this kind of data?* If not, 403 with an explanation.
+
+Every allowed view is recorded as an audit event by the same helpers, so a view cannot
+forget to audit. `staff_view` declares the permission a page needs; the URL test reads
+that declaration for every URL pattern.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from . import audit
+from .choices import AuditAction
+from .roles import Perm, roles_with
+
+
+class AccessDenied(PermissionDenied):
+    """403 with a message the user can act on."""
+
+
+def explain_missing(perm: str) -> str:
+    label = Perm(perm).label if perm in Perm.values else perm
+    holders = ", ".join(roles_with(perm)) or "no role"
+    return (
+        f"Your roles do not allow this: “{label}”. "
+        f"Roles that can: {holders}. Ask an administrator if your work needs it."
+    )
+
+
+def require_perm(request: HttpRequest, perm: str, *, what: str = "") -> None:
+    """Raise a 403 (and audit the refusal) unless the user holds `perm`."""
+    user = request.user
+    if not user.has_perm_code(perm):  # type: ignore[union-attr]
+        audit.record(
+            AuditAction.DENIED,
+            actor=user,
+            object_type=what or "page",
+            object_id=str(perm),
+            reason="missing permission",
+        )
+        raise AccessDenied(explain_missing(perm))
+
+
+def staff_view(
+    perm: str | None, *, audit_page: str | None = None
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Declare what a staff page needs.
+
+    `perm` is the permission every request needs (None: any signed-in, active staff
+    member, e.g. the today board or changing one's own password). `audit_page` writes a
+    view event naming the page, for pages that show no single participant (lists and
+    set-up); pages about one participant audit through `participants.access`.
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if perm is not None:
+                require_perm(request, perm)
+            response = view(request, *args, **kwargs)
+            if audit_page and request.method == "GET" and response.status_code == 200:
+                audit.record(AuditAction.VIEW, actor=request.user, object_type=audit_page)
+            return response
+
+        wrapper.openiop_perm = perm  # type: ignore[attr-defined]
+        wrapper.openiop_staff_view = True  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark a view as reachable without signing in (login page, health check)."""
+    view.openiop_public = True  # type: ignore[attr-defined]
+    return view

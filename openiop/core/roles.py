@@ -1,0 +1,107 @@
+"""The permission catalogue and the roles built from it.
+
+One place says what each permission lets a person do and which roles hold it. Views,
+services and templates ask `user.has_perm_code(Perm.X)`; no code compares role names.
+Later areas add permissions here (with a description) rather than inventing checks.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Perm(models.TextChoices):
+    """Every permission in OpenIOP. The label is the description shown to admins."""
+
+    PARTICIPANT_VIEW = "participant.view", "See participant identity, contact and episode status"
+    PARTICIPANT_CREATE = "participant.create", "Register new participants"
+    PARTICIPANT_CHANGE = "participant.change", "Edit participant demographics and contacts"
+    EPISODE_CHANGE = "episode.change", "Edit an episode's level of care, track and care team"
+    EPISODE_TRANSITION = "episode.transition", "Move an episode through its lifecycle"
+    CLINICAL_VIEW = "clinical.view", "See clinical information (assessments, plans, notes)"
+    SCREENING_VIEW = "screening.view", "See drug-screening orders and results"
+    BILLING_VIEW = "billing.view", "See coverage, authorisations and billing"
+    ATTENDANCE_VIEW = "attendance.view", "See attendance and hours"
+    AUDIT_VIEW = "audit.view", "Read the audit log"
+    CONSENT_VIEW = "consent.view", "See consents and disclosures"
+    PROGRAM_CONFIGURE = "program.configure", "Set up sites, programs, tracks, rooms and curriculum"
+    USERS_MANAGE = "users.manage", "Create staff accounts and assign roles and programs"
+    JOBS_VIEW = "jobs.view", "See background job runs and failures"
+
+
+class Role(models.TextChoices):
+    DIRECTOR = "director", "Program director"
+    INTAKE = "intake", "Intake coordinator"
+    COUNSELLOR = "counsellor", "Counsellor"
+    SUPERVISOR = "supervisor", "Clinical supervisor"
+    LAB = "lab", "Lab / nurse"
+    BILLING = "billing", "Billing"
+    COMPLIANCE = "compliance", "Compliance officer"
+    ADMIN = "admin", "Administrator"
+
+
+_CLINICAL_READ = {
+    Perm.PARTICIPANT_VIEW,
+    Perm.CLINICAL_VIEW,
+    Perm.SCREENING_VIEW,
+    Perm.ATTENDANCE_VIEW,
+}
+
+# Each role sees what its work needs (issue 3, point 7): lab sees identity and screening;
+# billing sees coverage, attendance and billing but not clinical notes; compliance sees
+# audit and consents; admin runs the system but reads no clinical record.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.DIRECTOR: frozenset(
+        _CLINICAL_READ
+        | {
+            Perm.PARTICIPANT_CREATE,
+            Perm.PARTICIPANT_CHANGE,
+            Perm.EPISODE_CHANGE,
+            Perm.EPISODE_TRANSITION,
+            Perm.BILLING_VIEW,
+            Perm.PROGRAM_CONFIGURE,
+        }
+    ),
+    Role.INTAKE: frozenset(
+        _CLINICAL_READ
+        | {
+            Perm.PARTICIPANT_CREATE,
+            Perm.PARTICIPANT_CHANGE,
+            Perm.EPISODE_CHANGE,
+            Perm.EPISODE_TRANSITION,
+        }
+    ),
+    Role.COUNSELLOR: frozenset(
+        _CLINICAL_READ
+        | {
+            Perm.PARTICIPANT_CREATE,
+            Perm.PARTICIPANT_CHANGE,
+            Perm.EPISODE_CHANGE,
+            Perm.EPISODE_TRANSITION,
+        }
+    ),
+    Role.SUPERVISOR: frozenset(
+        _CLINICAL_READ | {Perm.PARTICIPANT_CHANGE, Perm.EPISODE_CHANGE, Perm.EPISODE_TRANSITION}
+    ),
+    Role.LAB: frozenset({Perm.PARTICIPANT_VIEW, Perm.SCREENING_VIEW}),
+    Role.BILLING: frozenset({Perm.PARTICIPANT_VIEW, Perm.ATTENDANCE_VIEW, Perm.BILLING_VIEW}),
+    Role.COMPLIANCE: frozenset({Perm.PARTICIPANT_VIEW, Perm.AUDIT_VIEW, Perm.CONSENT_VIEW}),
+    Role.ADMIN: frozenset(
+        {Perm.USERS_MANAGE, Perm.PROGRAM_CONFIGURE, Perm.JOBS_VIEW, Perm.AUDIT_VIEW}
+    ),
+}
+
+# Roles whose members work with participants clinically; a program setting can narrow
+# counsellors to their own care teams.
+CLINICAL_ROLES = frozenset({Role.DIRECTOR, Role.INTAKE, Role.COUNSELLOR, Role.SUPERVISOR})
+
+
+def permissions_for(roles: set[str] | frozenset[str] | list[str]) -> frozenset[str]:
+    perms: set[str] = set()
+    for role in roles:
+        perms |= ROLE_PERMISSIONS.get(role, frozenset())
+    return frozenset(perms)
+
+
+def roles_with(perm: str) -> list[str]:
+    return [role for role, perms in ROLE_PERMISSIONS.items() if perm in perms]

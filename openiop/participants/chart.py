@@ -1,0 +1,46 @@
+"""Chart sections: each app adds what it knows about a participant to the chart.
+
+    register_section(Section("screens", "Drug screens", Perm.SCREENING_VIEW,
+                             "screening/chart_section.html", context_for_chart, order=50))
+
+A section whose permission the user lacks is simply not shown (the chart itself needs
+only `participant.view`), so lab staff see identity and screening, billing sees
+coverage, and clinical staff see clinical sections. Each section's context function
+must run a fixed number of queries, whatever the size of the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+
+from .models import Participant
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    perm: str
+    template: str
+    context: Callable[[HttpRequest, Participant], dict[str, Any]]
+    order: int = 100
+
+
+SECTIONS: dict[str, Section] = {}
+
+
+def register_section(section: Section) -> Section:
+    SECTIONS[section.key] = section
+    return section
+
+
+def sections_for(request: HttpRequest, participant: Participant) -> list[dict[str, Any]]:
+    out = []
+    for section in sorted(SECTIONS.values(), key=lambda s: (s.order, s.key)):
+        if request.user.has_perm_code(section.perm):  # type: ignore[union-attr]
+            out.append({"section": section, **section.context(request, participant)})
+    return out

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from openiop.programs.models import Track
+
+from .choices import EpisodeStatus, ReferralSource
+from .models import Participant
+from .services import PARTICIPANT_FIELDS
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ParticipantForm(forms.ModelForm):
+    """Identity and contact details. `version` detects a colleague's save in between."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Participant
+        fields = PARTICIPANT_FIELDS
+        widgets = {"date_of_birth": DATE}
+
+    def clean_date_of_birth(self) -> dt.date:
+        dob = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if dob > today:
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        if dob.year < today.year - 120:
+            raise forms.ValidationError("Check the year: that would make them over 120.")
+        return dob
+
+
+class NewParticipantForm(ParticipantForm):
+    program = forms.ModelChoiceField(queryset=None, empty_label=None)  # type: ignore[arg-type]
+    referral_source = forms.ChoiceField(choices=ReferralSource.choices)
+    referral_date = forms.DateField(widget=DATE)
+
+    def __init__(self, *args: Any, programs: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = programs
+        self.fields["referral_date"].initial = timezone.localdate()
+        if programs.count() == 1:
+            self.fields["program"].widget = forms.HiddenInput()
+            self.fields["program"].initial = programs.first()
+
+    def clean_referral_date(self) -> dt.date:
+        day = self.cleaned_data["referral_date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("The referral date cannot be in the future.")
+        return day
+
+
+class NewEpisodeForm(forms.Form):
+    referral_source = forms.ChoiceField(choices=ReferralSource.choices)
+    referral_date = forms.DateField(widget=DATE)
+
+    def clean_referral_date(self) -> dt.date:
+        day = self.cleaned_data["referral_date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("The referral date cannot be in the future.")
+        return day
+
+
+class EpisodeForm(forms.Form):
+    """Level of care, track, primary counsellor and care team, limited to the program."""
+
+    level_of_care = forms.ChoiceField(required=False)
+    track = forms.ModelChoiceField(queryset=Track.objects.none(), required=False)
+    primary_counsellor = forms.ModelChoiceField(queryset=None, required=False)  # type: ignore[arg-type]
+    care_team = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,  # type: ignore[arg-type]
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, program: Any, staff: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        from openiop.programs.choices import LevelOfCare
+
+        self.fields["level_of_care"].choices = [("", "—"), *LevelOfCare.choices]
+        self.fields["track"].queryset = Track.objects.filter(program=program, retired=False)
+        self.fields["primary_counsellor"].queryset = staff
+        self.fields["care_team"].queryset = staff
+
+
+class TransitionForm(forms.Form):
+    effective_date = forms.DateField(widget=DATE, label="Date")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+
+    def __init__(self, *args: Any, to_status: str, program: Any, staff: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["effective_date"].initial = program.today()
+        if to_status in (
+            EpisodeStatus.NOT_ADMITTED,
+            EpisodeStatus.REFERRED_ELSEWHERE,
+            EpisodeStatus.DISCHARGED,
+        ):
+            self.fields["reason"].required = True
+            self.fields["reason"].help_text = {
+                EpisodeStatus.NOT_ADMITTED: "Why the participant was not admitted.",
+                EpisodeStatus.REFERRED_ELSEWHERE: "To whom, and why.",
+                EpisodeStatus.DISCHARGED: "Reason for discharge.",
+            }[to_status]
+        if to_status == EpisodeStatus.ADMITTED:
+            from openiop.programs.choices import LevelOfCare
+
+            self.fields["level_of_care"] = forms.ChoiceField(
+                choices=LevelOfCare.choices, initial=program.level_of_care
+            )
+            self.fields["track"] = forms.ModelChoiceField(
+                queryset=Track.objects.filter(program=program, retired=False)
+            )
+            self.fields["primary_counsellor"] = forms.ModelChoiceField(queryset=staff)
+            self.fields["effective_date"].label = "Admission date"

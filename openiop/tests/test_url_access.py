@@ -1,0 +1,160 @@
+"""Every URL pattern of the project has an access rule, and the rule holds.
+
+For each pattern: anonymous → sign-in redirect; a user without the role → 403 (with an
+explanation); a user outside the program → 404; the right user → 200 and an audit
+event. A URL added without a row in RULES fails `test_every_url_has_a_rule`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from openiop.core.models import AuditEvent
+from openiop.testing import World
+
+PUBLIC = {"accounts:login", "accounts:logout", "healthz"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed: str  # persona who gets 200
+    denied: str | None  # persona who gets 403 (None: every signed-in staff member may)
+    kwargs: Callable[[World], dict[str, Any]] = lambda w: {}
+    outsider_404: bool = False  # is the page about a record of one program?
+
+
+def p(name: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.participants[name].pk}
+
+
+def ep(name: str, **more: Any) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {
+        "pk": w.participants[name].pk,
+        "episode_pk": w.participants[name].current_episode_id,
+        **more,
+    }
+
+
+RULES: dict[str, Rule] = {
+    "core:today": Rule("norole", None),
+    "core:audit_log": Rule("compliance", "counsellor"),
+    "core:jobs": Rule("admin", "director"),
+    "accounts:password_change": Rule("norole", None),
+    "accounts:password_change_done": Rule("norole", None),
+    "accounts:staff_list": Rule("admin", "director"),
+    "accounts:staff_new": Rule("admin", "director"),
+    "accounts:staff_edit": Rule("admin", "director", lambda w: {"pk": w.counsellor.pk}),
+    "programs:home": Rule("director", "counsellor"),
+    "programs:program": Rule(
+        "director", "counsellor", lambda w: {"pk": w.program.pk}, outsider_404=True
+    ),
+    "programs:create": Rule("admin", "counsellor", lambda w: {"kind_name": "site"}),
+    "programs:create_in": Rule(
+        "director",
+        "counsellor",
+        lambda w: {"kind_name": "track", "parent_pk": w.program.pk},
+        outsider_404=True,
+    ),
+    "programs:edit": Rule(
+        "director",
+        "counsellor",
+        lambda w: {"kind_name": "track", "pk": w.program.tracks.first().pk},
+        outsider_404=True,
+    ),
+    "participants:list": Rule("counsellor", "norole"),
+    "participants:new": Rule("intake", "lab"),
+    "participants:chart": Rule("counsellor", "norole", p("referred"), outsider_404=True),
+    "participants:edit": Rule("counsellor", "lab", p("referred"), outsider_404=True),
+    "participants:episode_new": Rule("counsellor", "lab", p("referred"), outsider_404=True),
+    "participants:episode_edit": Rule("counsellor", "billing", ep("referred"), outsider_404=True),
+    "participants:episode_transition": Rule(
+        "counsellor", "lab", ep("referred", to_status="screening"), outsider_404=True
+    ),
+}
+
+
+def all_url_names() -> dict[str, Any]:
+    names: dict[str, Any] = {}
+
+    def walk(patterns: list[Any], namespace: str | None) -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                ns = entry.namespace or namespace
+                if namespace and entry.namespace:
+                    ns = f"{namespace}:{entry.namespace}"
+                walk(entry.url_patterns, ns)
+            elif isinstance(entry, URLPattern):
+                assert entry.name, f"URL pattern {entry.pattern} has no name"
+                full = f"{namespace}:{entry.name}" if namespace else entry.name
+                names[full] = entry.callback
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_every_url_has_a_rule():
+    names = all_url_names()
+    missing = set(names) - set(RULES) - PUBLIC
+    assert not missing, f"URL patterns without an access rule in RULES: {sorted(missing)}"
+    assert not (set(RULES) - set(names)), "RULES names URLs that no longer exist"
+
+
+def test_every_protected_view_declares_its_permission():
+    for name, callback in all_url_names().items():
+        if name in PUBLIC:
+            assert getattr(callback, "openiop_public", False), f"{name} is not marked public"
+        else:
+            assert getattr(
+                callback, "openiop_staff_view", False
+            ), f"{name} does not go through core.access.staff_view"
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_anonymous_is_sent_to_sign_in(client, world, name):
+    url = reverse(name, kwargs=RULES[name].kwargs(world))
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in RULES.items() if r.denied))
+def test_user_without_the_role_gets_403_with_an_explanation(login, world, name):
+    rule = RULES[name]
+    client = login(world.users[rule.denied])
+    response = client.get(reverse(name, kwargs=rule.kwargs(world)))
+    assert response.status_code == 403
+    assert b"Ask an administrator" in response.content or b"Only an administrator" in (
+        response.content
+    )
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in RULES.items() if r.outsider_404))
+def test_user_outside_the_program_gets_404(login, world, name):
+    client = login(world.outsider)
+    response = client.get(reverse(name, kwargs=RULES[name].kwargs(world)))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_right_user_gets_the_page_and_an_audit_event(login, world, name):
+    rule = RULES[name]
+    user = world.users[rule.allowed]
+    client = login(user)
+    before = AuditEvent.objects.filter(actor=user).count()
+    response = client.get(reverse(name, kwargs=rule.kwargs(world)))
+    assert response.status_code == 200, response.content[:500]
+    assert AuditEvent.objects.filter(actor=user).count() > before
+    event = AuditEvent.objects.filter(actor=user).latest("id")
+    assert event.action == "view"
+    assert event.client_ip == "127.0.0.1"
+    assert event.request_id
+
+
+def test_public_pages_answer_anonymous(client, db):
+    assert client.get(reverse("accounts:login")).status_code == 200
+    assert client.get(reverse("healthz")).json() == {"status": "ok"}
