@@ -152,7 +152,11 @@ else:
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test.sqlite3")
+    # A file (not :memory:) so threads and the live server share it; one per process so
+    # test runs side by side do not collide.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
+        VAR_DIR / f"test-{os.getpid()}.sqlite3"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 
 
 @dataclass(frozen=True)
@@ -42,5 +43,6 @@ def panels_for(request: HttpRequest) -> list[dict[str, Any]]:
             continue
         context = panel.context(request)
         if context is not None:
-            out.append({"panel": panel, **context})
+            html = render_to_string(panel.template, context, request=request)
+            out.append({"panel": panel, "html": html})
     return out

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 
 from .models import Participant
 
@@ -38,9 +39,14 @@ def register_section(section: Section) -> Section:
     return section
 
 
-def sections_for(request: HttpRequest, participant: Participant) -> list[dict[str, Any]]:
+def sections_for(
+    request: HttpRequest, participant: Participant, base: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The sections this user may see, each rendered with the chart's context plus its own."""
     out = []
     for section in sorted(SECTIONS.values(), key=lambda s: (s.order, s.key)):
         if request.user.has_perm_code(section.perm):  # type: ignore[union-attr]
-            out.append({"section": section, **section.context(request, participant)})
+            context = {**base, **section.context(request, participant)}
+            html = render_to_string(section.template, context, request=request)
+            out.append({"section": section, "html": html})
     return out

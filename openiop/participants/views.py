@@ -161,20 +161,20 @@ def _chart_queryset(request: HttpRequest) -> QuerySet:
 def chart(request: HttpRequest, pk: int) -> HttpResponse:
     participant = get_participant_for(request, pk, queryset=_chart_queryset(request))
     today = participant.program.today()
+    episode = participant.current_episode
+    user = request.user
     context = {
         "participant": participant,
-        "episode": participant.current_episode,
+        "episode": episode,
         "today": today,
         "age": participant.age_on(today),
-        "days": participant.current_episode.days_in_program(today)
-        if participant.current_episode
-        else None,
-        "sections": sections_for(request, participant),
-        "can_audit": request.user.has_perm_code(Perm.AUDIT_VIEW),
-        "can_edit": request.user.has_perm_code(Perm.PARTICIPANT_CHANGE),
-        "can_edit_episode": request.user.has_perm_code(Perm.EPISODE_CHANGE),
-        "can_transition": request.user.has_perm_code(Perm.EPISODE_TRANSITION),
+        "days": episode.days_in_program(today) if episode else None,
+        "can_edit": user.has_perm_code(Perm.PARTICIPANT_CHANGE),
+        "can_edit_episode": user.has_perm_code(Perm.EPISODE_CHANGE),
+        "can_transition": user.has_perm_code(Perm.EPISODE_TRANSITION),
+        "can_audit": user.has_perm_code(Perm.AUDIT_VIEW),
     }
+    context["sections"] = sections_for(request, participant, context)
     return render(request, "participants/chart.html", context)
 
 

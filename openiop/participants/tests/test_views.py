@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from openiop.core.models import AuditEvent
+from openiop.participants.choices import EpisodeStatus as S
+from openiop.participants.models import Participant
+
+pytestmark = pytest.mark.django_db
+
+
+def transition_url(p, to):
+    return reverse("participants:episode_transition", args=[p.pk, p.current_episode_id, to])
+
+
+def test_intake_registers_a_referral(world, login):
+    client = login(world.intake)
+    response = client.post(
+        reverse("participants:new"),
+        {
+            "legal_first_name": "Robin",
+            "legal_last_name": "Hale",
+            "date_of_birth": "1988-02-29",
+            "preferred_language": "English",
+            "referral_source": "court",
+            "referral_date": world.program.today().isoformat(),
+            "program": world.program.pk,
+        },
+    )
+    assert response.status_code == 302
+    p = Participant.objects.get(legal_last_name="Hale")
+    assert response["Location"] == reverse("participants:chart", args=[p.pk])
+    assert p.current_episode.status == S.REFERRED
+    assert p.current_episode.referral_source == "court"
+    chart = client.get(response["Location"])
+    assert b"Robin Hale" in chart.content and b"Start screening" in chart.content
+
+
+def test_counsellor_moves_an_episode_through_to_active(world, login):
+    client = login(world.counsellor)
+    p = world.referred
+    today = world.program.today().isoformat()
+    for to in ("screening", "assessed"):
+        r = client.post(transition_url(p, to), {"effective_date": today})
+        assert r.status_code == 302, r.content[:600]
+    track = world.program.tracks.get(name="Morning")
+    r = client.post(
+        transition_url(p, "admitted"),
+        {
+            "effective_date": today,
+            "level_of_care": "3:2.1",
+            "track": track.pk,
+            "primary_counsellor": world.counsellor.pk,
+        },
+    )
+    assert r.status_code == 302, r.content[:800]
+    r = client.post(transition_url(p, "active"), {"effective_date": today})
+    assert r.status_code == 302
+    p.refresh_from_db()
+    ep = p.current_episode
+    assert (ep.status, ep.track, ep.primary_counsellor) == (S.ACTIVE, track, world.counsellor)
+    assert ep.admission_date.isoformat() == today
+    chart = client.get(reverse("participants:chart", args=[p.pk]))
+    assert b"Discharge" in chart.content
+
+
+def test_refused_transition_says_why_and_changes_nothing(world, login):
+    client = login(world.counsellor)
+    p = world.active
+    response = client.get(transition_url(p, "screening"))
+    assert response.status_code == 409
+    assert b"do not move backwards" in response.content
+    response = client.post(
+        transition_url(p, "screening"), {"effective_date": world.program.today().isoformat()}
+    )
+    assert response.status_code == 409
+    p.current_episode.refresh_from_db()
+    assert p.current_episode.status == S.ACTIVE
+
+
+def test_discharge_without_reason_is_a_form_error(world, login):
+    response = login(world.counsellor).post(
+        transition_url(world.active, "discharged"),
+        {"effective_date": world.program.today().isoformat(), "reason": ""},
+    )
+    assert response.status_code == 400
+    assert b"This field is required" in response.content
+
+
+def test_edit_conflict_is_shown_not_overwritten(world, login):
+    p = world.referred
+    data = {
+        "legal_first_name": "Pat",
+        "legal_last_name": "Referred",
+        "date_of_birth": "1990-05-17",
+        "preferred_language": "English",
+        "phone": "(207) 555-0102",
+        "version": p.version,
+    }
+    client = login(world.counsellor)
+    assert client.post(reverse("participants:edit", args=[p.pk]), data).status_code == 302
+    data["phone"] = "(207) 555-0999"  # a second edit from a page opened before the first save
+    response = client.post(reverse("participants:edit", args=[p.pk]), data)
+    assert response.status_code == 400
+    assert b"Someone else saved" in response.content
+    p.refresh_from_db()
+    assert p.phone == "(207) 555-0102"
+
+
+def test_search_and_filters(world, login):
+    client = login(world.counsellor)
+    r = client.get(reverse("participants:list"), {"q": "referred"})
+    assert b"Pat Referred" in r.content and b"Pat Active" not in r.content
+    r = client.get(reverse("participants:list"), {"q": world.active.record_number})
+    assert b"Pat Active" in r.content and b"Pat Referred" not in r.content
+    r = client.get(reverse("participants:list"), {"status": "active", "counsellor": "me"})
+    assert b"Pat Active" in r.content and b"Pat Referred" not in r.content
+    r = client.get(reverse("participants:list"), {"q": "Foreign"})
+    assert b"Pat Foreign" not in r.content and b"No participant matches" in r.content
+    r = client.get(reverse("participants:list"), {"track": "abc", "page": "zz", "status": "x"})
+    assert r.status_code == 200
+
+
+def test_lab_sees_identity_but_no_clinical_actions(world, login):
+    response = login(world.lab).get(reverse("participants:chart", args=[world.active.pk]))
+    assert response.status_code == 200
+    assert b"Pat Active" in response.content
+    assert b"Edit details" not in response.content and b"Discharge" not in response.content
+    event = AuditEvent.objects.filter(actor=world.lab).latest("id")
+    assert (event.action, event.participant_id) == ("view", world.active.pk)
+
+
+def test_today_board_shows_caseload_and_groups(world, login):
+    response = login(world.counsellor).get("/")
+    assert response.status_code == 200
+    assert b"My caseload" in response.content and b"Pat Active" in response.content
