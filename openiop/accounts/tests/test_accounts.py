@@ -149,3 +149,15 @@ def test_production_hasher_is_argon2():
     import openiop.settings as production
 
     assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_addstaff_command_creates_the_first_admin(monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    answers = iter(["a-long-enough-passphrase", "a-long-enough-passphrase", "x", "y"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    call_command("addstaff", "firstadmin", "--role", "admin")
+    user = User.objects.get(username="firstadmin")
+    assert user.role_codes == {"admin"} and user.check_password("a-long-enough-passphrase")
+    with pytest.raises(CommandError, match="do not match"):
+        call_command("addstaff", "second", "--role", "admin")
