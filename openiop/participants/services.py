@@ -47,6 +47,10 @@ class EpisodeAlreadyOpen(Exception):
     pass
 
 
+class EpisodeClosed(Exception):
+    """A closed episode's level of care, track and care team are history: not edited."""
+
+
 def register_participant(
     *,
     actor: Any,
@@ -178,6 +182,11 @@ def update_episode(
     """Change level of care, track, primary counsellor and care team."""
     with transaction.atomic():
         current = Episode.objects.select_for_update().get(pk=episode.pk)
+        if not current.is_open:
+            raise EpisodeClosed(
+                f"This episode is closed ({current.get_status_display()}); its level of care, "
+                "track and care team are kept as they were."
+            )
         if current.version != expected_version:
             raise StaleEdit(
                 "Someone else changed this episode while you were editing. "

@@ -231,7 +231,7 @@ def episode_edit(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse
                 care_team=list(data["care_team"]),
                 expected_version=data["version"],
             )
-        except services.StaleEdit as exc:
+        except (services.StaleEdit, services.EpisodeClosed) as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, "Episode saved.")

@@ -197,3 +197,18 @@ def test_days_in_program(world):
     ep = world.active.current_episode
     today = ep.admission_date + dt.timedelta(days=10)
     assert ep.days_in_program(today) == 10
+
+
+def test_closed_episodes_are_not_edited(world):
+    p = make_participant(world.program, world.intake, last="Closed", status=S.DISCHARGED)
+    ep = p.current_episode
+    with pytest.raises(services.EpisodeClosed):
+        services.update_episode(
+            ep,
+            actor=world.supervisor,
+            changes={"track": None},
+            care_team=[],
+            expected_version=ep.version,
+        )
+    ep.refresh_from_db()
+    assert ep.track is not None
