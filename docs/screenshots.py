@@ -1,0 +1,93 @@
+"""Take the screenshots used in the user guide from a running demo server.
+
+    OPENIOP_DEMO=1 DEBUG=1 .venv/bin/openiop migrate && ... openiop demo && ... openiop serve
+    .venv/bin/python docs/screenshots.py [BASE_URL]      # default http://127.0.0.1:8000
+
+BASE_URL may also come from OPENIOP_URL. Signs in with the published demo logins
+(counsellor, and director for program set-up) and writes PNGs into docs/img/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from playwright.sync_api import Page, expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEMO_PASSWORD = "openiop-demo"  # noqa: S105  (the published demo password)
+VIEWPORT = {"width": 1280, "height": 800}
+OUT = Path(__file__).resolve().parent / "img"
+
+
+def sign_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def shoot(page: Page, name: str, *, full_page: bool = True) -> None:
+    path = OUT / name
+    page.screenshot(path=str(path), full_page=full_page)
+    print(f"wrote {path}")
+
+
+def counsellor_pages(page: Page, base: str, password: str) -> None:
+    sign_in(page, base, "counsellor", password)
+    caseload = page.locator("section").filter(has=page.get_by_role("heading", name="My caseload"))
+    expect(caseload.locator("tbody tr").first).to_be_visible()
+    shoot(page, "today-board.png")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Participants").click()
+    expect(page.locator("table.data tbody tr").first).to_be_visible()
+    shoot(page, "participant-list.png", full_page=False)
+
+    page.goto(f"{base}/")
+    active = caseload.locator("tbody tr").filter(has=page.locator(".badge-active")).first
+    active.get_by_role("link").first.click()
+    expect(page.locator(".chart-head")).to_be_visible()
+    shoot(page, "chart.png")
+
+
+def director_pages(page: Page, base: str, password: str) -> None:
+    sign_in(page, base, "director", password)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Program set-up").click()
+    expect(page.get_by_role("heading", name="Program set-up", level=1)).to_be_visible()
+    shoot(page, "program-setup.png")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "base_url", nargs="?", default=os.environ.get("OPENIOP_URL", "http://127.0.0.1:8000")
+    )
+    parser.add_argument(
+        "--password", default=os.environ.get("OPENIOP_DEMO_PASSWORD", DEMO_PASSWORD)
+    )
+    args = parser.parse_args()
+    base = args.base_url.rstrip("/")
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for take in (counsellor_pages, director_pages):
+                context = browser.new_context(viewport=VIEWPORT)
+                take(context.new_page(), base, args.password)
+                context.close()
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()
