@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
+from openiop.core.forms import ModelMultipleIdsField
 from openiop.core.roles import ROLE_PERMISSIONS, Perm, Role
 from openiop.programs.models import Program
 
@@ -22,7 +23,7 @@ class StaffUserForm(forms.ModelForm):
     roles = forms.MultipleChoiceField(
         choices=Role.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
-    programs = forms.ModelMultipleChoiceField(
+    programs = ModelMultipleIdsField(
         queryset=Program.objects.filter(retired=False),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -48,8 +49,13 @@ class StaffUserForm(forms.ModelForm):
         self.fields["first_name"].required = True
         self.fields["last_name"].required = True
 
-    def clean_password(self) -> str:
-        password = self.cleaned_data.get("password") or ""
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        # Validate the password once the instance holds the submitted username and names,
+        # so the similarity check compares against them (as Django's UserCreationForm).
+        password = self.cleaned_data.get("password")
         if password:
-            validate_password(password, self.instance)
-        return password
+            try:
+                validate_password(password, self.instance)
+            except forms.ValidationError as error:
+                self.add_error("password", error)

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from openiop.core.forms import ModelMultipleIdsField
 from openiop.programs.models import Track
 
 from .choices import EpisodeStatus, ReferralSource
@@ -72,7 +73,7 @@ class EpisodeForm(forms.Form):
     level_of_care = forms.ChoiceField(required=False)
     track = forms.ModelChoiceField(queryset=Track.objects.none(), required=False)
     primary_counsellor = forms.ModelChoiceField(queryset=None, required=False)  # type: ignore[arg-type]
-    care_team = forms.ModelMultipleChoiceField(
+    care_team = ModelMultipleIdsField(
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,  # type: ignore[arg-type]
