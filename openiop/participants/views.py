@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from openiop.core import audit
 from openiop.core.access import staff_view
@@ -41,16 +42,31 @@ def clinical_staff(program: Any) -> QuerySet:
     )
 
 
+# A name searched for is PHI: it is posted, kept in the session and never put in the URL
+# (where server logs and browser history would keep it). `?search=1` asks for it back.
+SEARCH_KEY = "participants.search"
+FILTERS = ("status", "track", "counsellor")
+
+
 @staff_view(Perm.PARTICIPANT_VIEW)
 def participant_list(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if request.method == "POST":
+        q = request.POST.get("q", "").replace("\x00", "").strip()[:100]
+        params = {k: request.POST.get(k, "")[:20] for k in FILTERS if request.POST.get(k)}
+        if q:
+            request.session[SEARCH_KEY] = q
+            params["search"] = "1"
+        else:
+            request.session.pop(SEARCH_KEY, None)
+        return redirect(f"{reverse('participants:list')}?{urlencode(params)}")
     qs = visible_participants(user).select_related(
         "program",
         "current_episode",
         "current_episode__track",
         "current_episode__primary_counsellor",
     )
-    q = request.GET.get("q", "").strip()[:100]
+    q = request.session.get(SEARCH_KEY, "") if request.GET.get("search") else ""
     status = request.GET.get("status", "")
     track = request.GET.get("track", "")
     counsellor = request.GET.get("counsellor", "")

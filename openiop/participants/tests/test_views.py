@@ -108,18 +108,32 @@ def test_edit_conflict_is_shown_not_overwritten(world, login):
     assert p.phone == "(207) 555-0102"
 
 
+def search(client, q, **filters):
+    response = client.post(reverse("participants:list"), {"q": q, **filters})
+    assert response.status_code == 302
+    # The name searched for stays out of the URL (PHI in logs and history).
+    assert q not in response["Location"] and "search=1" in response["Location"]
+    return client.get(response["Location"])
+
+
 def test_search_and_filters(world, login):
     client = login(world.counsellor)
-    r = client.get(reverse("participants:list"), {"q": "referred"})
+    r = search(client, "referred")
     assert b"Pat Referred" in r.content and b"Pat Active" not in r.content
-    r = client.get(reverse("participants:list"), {"q": world.active.record_number})
+    r = search(client, world.active.record_number)
     assert b"Pat Active" in r.content and b"Pat Referred" not in r.content
     r = client.get(reverse("participants:list"), {"status": "active", "counsellor": "me"})
     assert b"Pat Active" in r.content and b"Pat Referred" not in r.content
-    r = client.get(reverse("participants:list"), {"q": "Foreign"})
+    r = search(client, "Foreign")
     assert b"Pat Foreign" not in r.content and b"No participant matches" in r.content
     r = client.get(reverse("participants:list"), {"track": "abc", "page": "zz", "status": "x"})
     assert r.status_code == 200
+    # Leaving the search: the plain list shows everyone again.
+    r = client.get(reverse("participants:list"))
+    assert b"Pat Active" in r.content and b"Pat Referred" in r.content
+    # A search with filters keeps the filters in the URL.
+    r = search(client, "pat", status="active")
+    assert b"Pat Active" in r.content and b"Pat Referred" not in r.content
 
 
 def test_lab_sees_identity_but_no_clinical_actions(world, login):
