@@ -55,6 +55,13 @@ class NewParticipantForm(ParticipantForm):
             raise forms.ValidationError("The referral date cannot be in the future.")
         return day
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        dob, referral = data.get("date_of_birth"), data.get("referral_date")
+        if dob and referral and referral < dob:
+            self.add_error("referral_date", "The referral date cannot be before the birth date.")
+        return data
+
 
 class NewEpisodeForm(forms.Form):
     referral_source = forms.ChoiceField(choices=ReferralSource.choices)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from openiop.core import audit
 from openiop.core.choices import AuditAction
 from openiop.core.models import Sequence
+from openiop.core.records import lock_for_edit, save_change
 
 from . import lifecycle
 from .choices import OPEN_STATUSES, EpisodeStatus
@@ -37,10 +38,6 @@ PARTICIPANT_FIELDS = [
     "emergency_contact_phone",
 ]
 EPISODE_FIELDS = ["level_of_care", "track", "primary_counsellor"]
-
-
-class StaleEdit(Exception):
-    """Someone else saved the record after this form was opened."""
 
 
 class EpisodeAlreadyOpen(Exception):
@@ -94,24 +91,13 @@ def update_participant(
     participant: Participant, *, actor: Any, changes: dict[str, Any], expected_version: int
 ) -> Participant:
     with transaction.atomic():
-        current = Participant.objects.select_for_update().get(pk=participant.pk)
-        if current.version != expected_version:
-            raise StaleEdit(
-                "Someone else saved this participant's details while you were editing. "
-                "Your changes were not saved; reload to see theirs."
-            )
+        current = lock_for_edit(Participant, participant.pk, expected_version, what="participant")
         before = audit.snapshot(current, PARTICIPANT_FIELDS)
         fields = [k for k in PARTICIPANT_FIELDS if k in changes]
         for key in fields:
             setattr(current, key, changes[key])
         delta = audit.diff(before, audit.snapshot(current, PARTICIPANT_FIELDS))
-        if not delta:
-            return current
-        current.version += 1
-        current.updated_by = actor
-        current.updated_at = timezone.now()
-        current.save(update_fields=[*fields, "version", "updated_by", "updated_at"])
-        audit.record(AuditAction.CHANGE, actor=actor, obj=current, changes=delta)
+        save_change(current, actor=actor, fields=fields, changes=delta)
     return current
 
 
@@ -181,16 +167,11 @@ def update_episode(
 ) -> Episode:
     """Change level of care, track, primary counsellor and care team."""
     with transaction.atomic():
-        current = Episode.objects.select_for_update().get(pk=episode.pk)
+        current = lock_for_edit(Episode, episode.pk, expected_version, what="episode")
         if not current.is_open:
             raise EpisodeClosed(
                 f"This episode is closed ({current.get_status_display()}); its level of care, "
                 "track and care team are kept as they were."
-            )
-        if current.version != expected_version:
-            raise StaleEdit(
-                "Someone else changed this episode while you were editing. "
-                "Your changes were not saved; reload to see theirs."
             )
         before = audit.snapshot(current, EPISODE_FIELDS)
         before["care_team"] = sorted(current.care_team.values_list("pk", flat=True))
@@ -203,13 +184,7 @@ def update_episode(
             after["care_team"] = sorted(u.pk for u in care_team)
         else:
             after["care_team"] = before["care_team"]
-        delta = audit.diff(before, after)
-        if delta:
-            current.version += 1
-            current.updated_by = actor
-            current.updated_at = timezone.now()
-            current.save(update_fields=[*fields, "version", "updated_by", "updated_at"])
-            audit.record(AuditAction.CHANGE, actor=actor, obj=current, changes=delta)
+        save_change(current, actor=actor, fields=fields, changes=audit.diff(before, after))
     return current
 
 

@@ -19,6 +19,7 @@ from django.utils.http import urlencode
 from openiop.core import audit
 from openiop.core.access import staff_view
 from openiop.core.choices import AuditAction
+from openiop.core.records import StaleEdit
 from openiop.core.roles import CLINICAL_ROLES, Perm
 from openiop.programs.models import Track
 
@@ -209,7 +210,7 @@ def participant_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 changes={k: form.cleaned_data[k] for k in services.PARTICIPANT_FIELDS},
                 expected_version=form.cleaned_data.get("version") or 0,
             )
-        except services.StaleEdit as exc:
+        except StaleEdit as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, "Details saved.")
@@ -247,7 +248,7 @@ def episode_edit(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse
                 care_team=list(data["care_team"]),
                 expected_version=data["version"],
             )
-        except (services.StaleEdit, services.EpisodeClosed) as exc:
+        except (StaleEdit, services.EpisodeClosed) as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, "Episode saved.")

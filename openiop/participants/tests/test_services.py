@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openiop.core.models import AuditEvent
+from openiop.core.records import StaleEdit
 from openiop.participants import lifecycle, services
 from openiop.participants.access import visible_participants
 from openiop.participants.choices import EpisodeStatus as S
@@ -133,7 +134,7 @@ def test_stale_edit_is_refused_not_overwritten(world):
     services.update_participant(
         p, actor=world.counsellor, changes={"phone": "(207) 555-0199"}, expected_version=p.version
     )
-    with pytest.raises(services.StaleEdit):
+    with pytest.raises(StaleEdit):
         services.update_participant(
             p, actor=world.intake, changes={"phone": "(207) 555-0000"}, expected_version=p.version
         )  # the version they opened

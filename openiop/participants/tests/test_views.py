@@ -149,3 +149,21 @@ def test_today_board_shows_caseload_and_groups(world, login):
     response = login(world.counsellor).get("/")
     assert response.status_code == 200
     assert b"My caseload" in response.content and b"Pat Active" in response.content
+
+
+def test_referral_before_birth_is_a_form_error(world, login):
+    response = login(world.intake).post(
+        reverse("participants:new"),
+        {
+            "legal_first_name": "Early",
+            "legal_last_name": "Bird",
+            "date_of_birth": "2000-01-02",
+            "preferred_language": "English",
+            "referral_source": "self",
+            "referral_date": "2000-01-01",
+            "program": world.program.pk,
+        },
+    )
+    assert response.status_code == 400
+    assert b"before the birth date" in response.content
+    assert not Participant.objects.filter(legal_last_name="Bird").exists()
