@@ -56,34 +56,35 @@ def caseload_context(request: HttpRequest) -> dict[str, Any] | None:
 
 def alerts_context(request: HttpRequest) -> dict[str, Any] | None:
     user = request.user
-    now = timezone.now()
+    # Across the user's programs, a day either way of a time-zone boundary does not matter here.
+    today = timezone.localdate()
     visible = visible_participants(user)
     stale = (
         Episode.objects.filter(
             status=EpisodeStatus.REFERRED,
             voided=False,
             participant__in=visible,
-            status_changed_at__lt=now - dt.timedelta(days=REFERRAL_STALE_DAYS),
+            status_date__lt=today - dt.timedelta(days=REFERRAL_STALE_DAYS),
         )
         .select_related("participant")
-        .order_by("status_changed_at")[:20]
+        .order_by("status_date")[:20]
     )
     not_started = (
         Episode.objects.filter(
             status=EpisodeStatus.ADMITTED,
             voided=False,
             participant__in=visible,
-            status_changed_at__lt=now - dt.timedelta(days=ADMITTED_NOT_STARTED_DAYS),
+            status_date__lt=today - dt.timedelta(days=ADMITTED_NOT_STARTED_DAYS),
         )
         .select_related("participant")
-        .order_by("status_changed_at")[:20]
+        .order_by("status_date")[:20]
     )
     alerts = [
         {
             "episode": ep,
             "participant": ep.participant,
             "kind": "warning",
-            "text": f"Referral waiting {(now - ep.status_changed_at).days} days without contact",
+            "text": f"Referral waiting {(today - ep.status_date).days} days for screening",
         }
         for ep in stale
     ] + [
@@ -91,7 +92,7 @@ def alerts_context(request: HttpRequest) -> dict[str, Any] | None:
             "episode": ep,
             "participant": ep.participant,
             "kind": "warning",
-            "text": f"Admitted {(now - ep.status_changed_at).days} days ago, not yet active",
+            "text": f"Admitted {(today - ep.status_date).days} days ago, not yet attending",
         }
         for ep in not_started
     ]

@@ -101,7 +101,10 @@ class Episode(ClinicalRecord):
     status = models.CharField(
         max_length=20, choices=EpisodeStatus.choices, default=EpisodeStatus.REFERRED
     )
-    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(
+        default=timezone.now, help_text="When the current status was recorded."
+    )
+    status_date = models.DateField(help_text="The program day the current status took effect.")
     level_of_care = models.CharField(max_length=10, choices=LevelOfCare.choices, blank=True)
     track = models.ForeignKey(
         "programs.Track", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -123,6 +123,7 @@ def open_episode(
             program=program,
             status=EpisodeStatus.REFERRED,
             status_changed_at=at,
+            status_date=referral_date,
             referral_source=referral_source,
             referral_date=referral_date,
             created_by=actor,
@@ -220,6 +221,7 @@ def transition_episode(
         from_status = current.status
         current.status = to_status
         current.status_changed_at = at
+        current.status_date = effective_date
         current.version += 1
         current.updated_by = actor
         current.updated_at = at
@@ -228,6 +230,7 @@ def transition_episode(
                 *fields,
                 "status",
                 "status_changed_at",
+                "status_date",
                 "version",
                 "updated_by",
                 "updated_at",

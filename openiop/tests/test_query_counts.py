@@ -104,7 +104,7 @@ def grow(world: World, total: int, grown: list) -> None:
             )
         if status in (S.REFERRED, S.ADMITTED):
             Episode.objects.filter(pk=episode.pk).update(
-                status_changed_at=timezone.now() - dt.timedelta(days=8 + n % 5)
+                status_date=timezone.localdate() - dt.timedelta(days=8 + n % 5)
             )
         grown.append(participant)
 
@@ -184,7 +184,7 @@ def test_pages_run_the_same_queries_with_5_and_50_participants(world, login, nar
 
     # What was measured is the full page, not an empty one.
     board = client.get(urls["today"][0]).content.decode()
-    assert "not yet active" in board
+    assert "not yet attending" in board
     # Referrals have no counsellor yet: narrowed to care teams, the counsellor sees none.
     assert ("Referral waiting" in board) is not narrowed
     assert "Grown000" in board  # on the counsellor's caseload (primary, active)
