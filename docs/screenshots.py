@@ -65,6 +65,29 @@ def director_pages(page: Page, base: str, password: str) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Program set-up").click()
     expect(page.get_by_role("heading", name="Program set-up", level=1)).to_be_visible()
     shoot(page, "program-setup.png")
+    page.get_by_role("link", name="Harbor Light IOP").click()
+    expect(page.get_by_role("heading", name="Tracks")).to_be_visible()
+    shoot(page, "program-detail.png")
+
+
+def admin_pages(page: Page, base: str, password: str) -> None:
+    sign_in(page, base, "admin", password)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Staff").click()
+    expect(page.get_by_role("heading", name="Staff", level=1)).to_be_visible()
+    shoot(page, "staff.png")
+    page.get_by_role("row").filter(has_text="Casey Romero").get_by_role("link", name="Edit").click()
+    expect(page.get_by_text("Roles decide what someone can see")).to_be_visible()
+    shoot(page, "staff-edit.png")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+    expect(page.get_by_role("heading", name="Background jobs")).to_be_visible()
+    shoot(page, "jobs.png")
+
+
+def compliance_pages(page: Page, base: str, password: str) -> None:
+    sign_in(page, base, "compliance", password)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("heading", name="Audit log", level=1)).to_be_visible()
+    shoot(page, "audit-log.png", full_page=False)
 
 
 def main() -> None:
@@ -81,7 +104,7 @@ def main() -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            for take in (counsellor_pages, director_pages):
+            for take in (counsellor_pages, director_pages, admin_pages, compliance_pages):
                 context = browser.new_context(viewport=VIEWPORT)
                 take(context.new_page(), base, args.password)
                 context.close()
