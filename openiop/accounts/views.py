@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 
 from openiop.core.access import public_view, staff_view
+from openiop.core.forms import posted
 from openiop.core.roles import Perm
 
 from . import services
@@ -54,7 +55,7 @@ def _save(request: HttpRequest, form: StaffUserForm) -> HttpResponse | None:
 
 @staff_view(Perm.USERS_MANAGE, audit_page="accounts.staff_form")
 def staff_new(request: HttpRequest) -> HttpResponse:
-    form = StaffUserForm(request.POST or None)
+    form = StaffUserForm(posted(request))
     if request.method == "POST" and form.is_valid():
         return _save(request, form)
     return render(
@@ -68,7 +69,7 @@ def staff_new(request: HttpRequest) -> HttpResponse:
 @staff_view(Perm.USERS_MANAGE, audit_page="accounts.staff_form")
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     target = get_object_or_404(User, pk=pk)
-    form = StaffUserForm(request.POST or None, instance=target)
+    form = StaffUserForm(posted(request), instance=target)
     if request.method == "POST" and form.is_valid():
         if target == request.user and not form.cleaned_data["is_active"]:
             form.add_error("is_active", "You cannot deactivate your own account.")

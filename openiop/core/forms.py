@@ -32,3 +32,9 @@ class ModelMultipleIdsField(forms.ModelMultipleChoiceField):
                     params={"pk": pk},
                 )
         return super()._check_values(value)
+
+
+def posted(request: Any) -> Any:
+    """The data to bind a form to: the POST body on a POST (even an empty one, so missing
+    fields are reported as errors), nothing on a GET."""
+    return request.POST if request.method == "POST" else None

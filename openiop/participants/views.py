@@ -19,6 +19,7 @@ from django.utils.http import urlencode
 from openiop.core import audit
 from openiop.core.access import staff_view
 from openiop.core.choices import AuditAction
+from openiop.core.forms import posted
 from openiop.core.records import StaleEdit
 from openiop.core.roles import CLINICAL_ROLES, Perm
 from openiop.programs.models import Track
@@ -143,7 +144,7 @@ def participant_new(request: HttpRequest) -> HttpResponse:
     from openiop.programs.models import Program
 
     programs = Program.objects.filter(pk__in=request.user.program_ids, retired=False)
-    form = NewParticipantForm(request.POST or None, programs=programs)
+    form = NewParticipantForm(posted(request), programs=programs)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         participant = services.register_participant(
@@ -200,7 +201,7 @@ def participant_edit(request: HttpRequest, pk: int) -> HttpResponse:
     action = AuditAction.CHANGE if request.method == "POST" else AuditAction.VIEW
     participant = get_participant_for(request, pk, Perm.PARTICIPANT_CHANGE, action=action)
     form = ParticipantForm(
-        request.POST or None, instance=participant, initial={"version": participant.version}
+        posted(request), instance=participant, initial={"version": participant.version}
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -237,7 +238,7 @@ def episode_edit(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse
         "care_team": list(episode.care_team.values_list("pk", flat=True)),
         "version": episode.version,
     }
-    form = EpisodeForm(request.POST or None, initial=initial, program=episode.program, staff=staff)
+    form = EpisodeForm(posted(request), initial=initial, program=episode.program, staff=staff)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -266,9 +267,7 @@ def episode_edit(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse
 def episode_new(request: HttpRequest, pk: int) -> HttpResponse:
     action = AuditAction.CREATE if request.method == "POST" else AuditAction.VIEW
     participant = get_participant_for(request, pk, Perm.EPISODE_TRANSITION, action=action)
-    form = NewEpisodeForm(
-        request.POST or None, initial={"referral_date": participant.program.today()}
-    )
+    form = NewEpisodeForm(posted(request), initial={"referral_date": participant.program.today()})
     if request.method == "POST" and form.is_valid():
         try:
             services.open_episode(
@@ -303,7 +302,7 @@ def episode_transition(
     episode = get_episode_for(request, participant, episode_pk)
     staff = clinical_staff(episode.program)
     form = TransitionForm(
-        request.POST or None,
+        posted(request),
         to_status=to_status,
         program=episode.program,
         staff=staff,

@@ -953,10 +953,9 @@ def refusal_problem(ep: Endpoint, response) -> str | None:
     """None when the response refuses the post as it should; otherwise what is wrong."""
     code = response.status_code
     if code == 400 and response.context and "form" in response.context:
-        # The form is shown again: it must say what is wrong. (An empty POST leaves the
-        # views' `Form(request.POST or None)` unbound: a bare 400, which is a refusal too.)
+        # The form is shown again: it must say what is wrong, even for an empty POST.
         form = response.context["form"]
-        if form.is_bound and not form.errors:
+        if not form.is_bound or not form.errors:
             return "400 without a form error"
         return None
     if code in (400, 403, 404, 409):
