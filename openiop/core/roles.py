@@ -16,6 +16,7 @@ class Perm(models.TextChoices):
     PARTICIPANT_VIEW = "participant.view", "See participant identity, contact and episode status"
     PARTICIPANT_CREATE = "participant.create", "Register new participants"
     PARTICIPANT_CHANGE = "participant.change", "Edit participant demographics and contacts"
+    PARTICIPANT_VOID = "participant.void", "Void a participant record created in error"
     EPISODE_CHANGE = "episode.change", "Edit an episode's level of care, track and care team"
     EPISODE_TRANSITION = "episode.transition", "Move an episode through its lifecycle"
     CLINICAL_VIEW = "clinical.view", "See clinical information (assessments, plans, notes)"
@@ -56,6 +57,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {
             Perm.PARTICIPANT_CREATE,
             Perm.PARTICIPANT_CHANGE,
+            Perm.PARTICIPANT_VOID,
             Perm.EPISODE_CHANGE,
             Perm.EPISODE_TRANSITION,
             Perm.BILLING_VIEW,

@@ -128,3 +128,11 @@ class TransitionForm(forms.Form):
             )
             self.fields["primary_counsellor"] = forms.ModelChoiceField(queryset=staff)
             self.fields["effective_date"].label = "Admission date"
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        help_text="Why this record should not exist, e.g. “Duplicate of OI-000123-4”.",
+    )

@@ -101,6 +101,30 @@ def update_participant(
     return current
 
 
+class AlreadyVoided(Exception):
+    pass
+
+
+def void_participant(participant: Participant, *, actor: Any, reason: str) -> Participant:
+    """Void a record created in error (a duplicate, the wrong person): hidden from every
+    list and chart, kept in the database and the audit log, never deleted."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("A reason is required to void a record.")
+    with transaction.atomic():
+        current = Participant.objects.select_for_update().get(pk=participant.pk)
+        if current.voided:
+            raise AlreadyVoided("This record is already voided.")
+        current.voided = True
+        current.voided_at = timezone.now()
+        current.voided_by = actor
+        current.void_reason = reason[:500]
+        current.version += 1
+        current.save(update_fields=["voided", "voided_at", "voided_by", "void_reason", "version"])
+        audit.record(AuditAction.VOID, actor=actor, obj=current, reason=reason)
+    return current
+
+
 def open_episode(
     participant: Participant,
     *,

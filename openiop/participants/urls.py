@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.participant_new, name="new"),
     path("<int:pk>/", views.chart, name="chart"),
     path("<int:pk>/edit/", views.participant_edit, name="edit"),
+    path("<int:pk>/void/", views.participant_void, name="void"),
     path("<int:pk>/episodes/new/", views.episode_new, name="episode_new"),
     path("<int:pk>/episodes/<int:episode_pk>/edit/", views.episode_edit, name="episode_edit"),
     path(

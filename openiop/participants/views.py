@@ -28,7 +28,14 @@ from . import lifecycle, services
 from .access import get_episode_for, get_participant_for, visible_participants
 from .chart import sections_for
 from .choices import EpisodeStatus
-from .forms import EpisodeForm, NewEpisodeForm, NewParticipantForm, ParticipantForm, TransitionForm
+from .forms import (
+    EpisodeForm,
+    NewEpisodeForm,
+    NewParticipantForm,
+    ParticipantForm,
+    TransitionForm,
+    VoidForm,
+)
 
 PAGE_SIZE = 50
 
@@ -191,6 +198,7 @@ def chart(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit_episode": user.has_perm_code(Perm.EPISODE_CHANGE),
         "can_transition": user.has_perm_code(Perm.EPISODE_TRANSITION),
         "can_audit": user.has_perm_code(Perm.AUDIT_VIEW),
+        "can_void": user.has_perm_code(Perm.PARTICIPANT_VOID),
     }
     context["sections"] = sections_for(request, participant, context)
     return render(request, "participants/chart.html", context)
@@ -198,8 +206,7 @@ def chart(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(Perm.PARTICIPANT_CHANGE)
 def participant_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    action = AuditAction.CHANGE if request.method == "POST" else AuditAction.VIEW
-    participant = get_participant_for(request, pk, Perm.PARTICIPANT_CHANGE, action=action)
+    participant = get_participant_for(request, pk, Perm.PARTICIPANT_CHANGE)
     form = ParticipantForm(
         posted(request), instance=participant, initial={"version": participant.version}
     )
@@ -227,8 +234,7 @@ def participant_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(Perm.EPISODE_CHANGE)
 def episode_edit(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
-    action = AuditAction.CHANGE if request.method == "POST" else AuditAction.VIEW
-    participant = get_participant_for(request, pk, Perm.EPISODE_CHANGE, action=action)
+    participant = get_participant_for(request, pk, Perm.EPISODE_CHANGE)
     episode = get_episode_for(request, participant, episode_pk)
     staff = clinical_staff(episode.program)
     initial = {
@@ -265,8 +271,7 @@ def episode_edit(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse
 
 @staff_view(Perm.EPISODE_TRANSITION)
 def episode_new(request: HttpRequest, pk: int) -> HttpResponse:
-    action = AuditAction.CREATE if request.method == "POST" else AuditAction.VIEW
-    participant = get_participant_for(request, pk, Perm.EPISODE_TRANSITION, action=action)
+    participant = get_participant_for(request, pk, Perm.EPISODE_TRANSITION)
     form = NewEpisodeForm(posted(request), initial={"referral_date": participant.program.today()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -297,8 +302,7 @@ def episode_transition(
 ) -> HttpResponse:
     if to_status not in EpisodeStatus.values:
         raise Http404("No such status")
-    action = AuditAction.TRANSITION if request.method == "POST" else AuditAction.VIEW
-    participant = get_participant_for(request, pk, Perm.EPISODE_TRANSITION, action=action)
+    participant = get_participant_for(request, pk, Perm.EPISODE_TRANSITION)
     episode = get_episode_for(request, participant, episode_pk)
     staff = clinical_staff(episode.program)
     form = TransitionForm(
@@ -354,6 +358,28 @@ def episode_transition(
             "to_label": lifecycle.label(to_status),
         },
         status=status,
+    )
+
+
+@staff_view(Perm.PARTICIPANT_VOID)
+def participant_void(request: HttpRequest, pk: int) -> HttpResponse:
+    participant = get_participant_for(request, pk, Perm.PARTICIPANT_VOID)
+    form = VoidForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.void_participant(
+                participant, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except services.AlreadyVoided as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"The record {participant.record_number} was voided.")
+            return redirect("participants:list")
+    return render(
+        request,
+        "participants/void_form.html",
+        {"form": form, "participant": participant},
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -594,6 +594,20 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w: {"effective_date": day(w, -1), "reason": "Chose another provider"},
         {"reason only spaces": replace(reason="   ")},
     ),
+    "participants:void": Endpoint(
+        "participants:void",
+        "director",
+        lambda w: {"pk": w.referred.pk},
+        {"reason": TEXT},
+        ("reason",),
+        lambda w: {"reason": "Duplicate registration"},
+        {
+            "reason only spaces": replace(reason="   "),
+            "reason over 500": replace(reason="r" * 501),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "as a counsellor": replace(**{AS: "counsellor"}),
+        },
+    ),
     # --- program set-up -------------------------------------------------------------
     "programs:create[site]": Endpoint(
         "programs:create",

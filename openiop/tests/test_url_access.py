@@ -70,6 +70,7 @@ RULES: dict[str, Rule] = {
     "participants:new": Rule("intake", "lab"),
     "participants:chart": Rule("counsellor", "norole", p("referred"), outsider_404=True),
     "participants:edit": Rule("counsellor", "lab", p("referred"), outsider_404=True),
+    "participants:void": Rule("director", "counsellor", p("referred"), outsider_404=True),
     "participants:episode_new": Rule("counsellor", "lab", p("referred"), outsider_404=True),
     "participants:episode_edit": Rule("counsellor", "billing", ep("referred"), outsider_404=True),
     "participants:episode_transition": Rule(

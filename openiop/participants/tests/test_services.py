@@ -213,3 +213,11 @@ def test_closed_episodes_are_not_edited(world):
         )
     ep.refresh_from_db()
     assert ep.track is not None
+
+
+def test_void_requires_a_reason_and_happens_once(world):
+    with pytest.raises(ValueError, match="reason"):
+        services.void_participant(world.referred, actor=world.director, reason=" ")
+    services.void_participant(world.referred, actor=world.director, reason="Wrong person")
+    with pytest.raises(services.AlreadyVoided):
+        services.void_participant(world.referred, actor=world.director, reason="Again")

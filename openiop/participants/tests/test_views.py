@@ -167,3 +167,27 @@ def test_referral_before_birth_is_a_form_error(world, login):
     assert response.status_code == 400
     assert b"before the birth date" in response.content
     assert not Participant.objects.filter(legal_last_name="Bird").exists()
+
+
+def test_director_voids_a_duplicate(world, login):
+    client = login(world.director)
+    p = world.referred
+    assert b"Void record" in client.get(reverse("participants:chart", args=[p.pk])).content
+    response = client.post(reverse("participants:void", args=[p.pk]), {"reason": "Duplicate"})
+    assert response.status_code == 302
+    p.refresh_from_db()
+    assert p.voided and p.void_reason == "Duplicate" and p.voided_by == world.director
+    # Gone from lists and charts, kept in the database and the audit log.
+    assert client.get(reverse("participants:chart", args=[p.pk])).status_code == 404
+    assert b"Pat Referred" not in client.get(reverse("participants:list")).content
+    assert AuditEvent.objects.filter(participant_id=p.pk, action="void", reason="Duplicate")
+    assert Participant.objects.filter(pk=p.pk).exists()
+
+
+def test_void_needs_a_reason(world, login):
+    response = login(world.director).post(
+        reverse("participants:void", args=[world.referred.pk]), {"reason": "  "}
+    )
+    assert response.status_code == 400
+    world.referred.refresh_from_db()
+    assert not world.referred.voided
