@@ -128,6 +128,12 @@ class TransitionForm(forms.Form):
             )
             self.fields["primary_counsellor"] = forms.ModelChoiceField(queryset=staff)
             self.fields["effective_date"].label = "Admission date"
+        if not self.fields["reason"].required:
+            self.fields["reason"].label = "Note"
+            self.fields["reason"].help_text = "Optional: kept in the status history."
+        self.order_fields(
+            ["effective_date", "level_of_care", "track", "primary_counsellor", "reason"]
+        )
 
 
 class VoidForm(forms.Form):

@@ -21,7 +21,7 @@ from openiop.core.access import staff_view
 from openiop.core.choices import AuditAction
 from openiop.core.forms import posted
 from openiop.core.records import StaleEdit
-from openiop.core.roles import CLINICAL_ROLES, Perm
+from openiop.core.roles import CLINICAL_ROLES, Perm, Role
 from openiop.programs.models import Track
 
 from . import lifecycle, services
@@ -389,5 +389,8 @@ def _admission_initial(episode: Any, request: HttpRequest) -> dict[str, Any]:
         initial["level_of_care"] = episode.level_of_care
     if episode.track_id:
         initial["track"] = episode.track_id
-    initial["primary_counsellor"] = episode.primary_counsellor_id or request.user.pk
+    if episode.primary_counsellor_id:
+        initial["primary_counsellor"] = episode.primary_counsellor_id
+    elif request.user.has_role(Role.COUNSELLOR):  # type: ignore[union-attr]
+        initial["primary_counsellor"] = request.user.pk
     return initial
