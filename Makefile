@@ -36,3 +36,4 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	OPENIOP_TESTING=1 $(BIN)/mypy openiop

@@ -85,17 +85,19 @@ def make_participant(
         referral_source="self",
         referral_date=referral,
     )
-    path = [S.SCREENING, S.ASSESSED, S.ADMITTED, S.ACTIVE, S.DISCHARGED, S.ALUMNI]
+    path: list[str] = [S.SCREENING, S.ASSESSED, S.ADMITTED, S.ACTIVE, S.DISCHARGED, S.ALUMNI]
+    episode = participant.current_episode
+    if episode is None:
+        raise RuntimeError("register_participant opens a referral episode")
     if status in (S.NOT_ADMITTED, S.REFERRED_ELSEWHERE):
         services.transition_episode(
-            participant.current_episode,
+            episode,
             status,
             actor=actor,
             effective_date=referral,
             reason="Test reason",
         )
     elif status != S.REFERRED:
-        episode = participant.current_episode
         track = program.tracks.first()
         for to in path[: path.index(status) + 1]:
             changes = None

@@ -50,7 +50,8 @@ class StaffUserForm(forms.ModelForm):
         self.fields["last_name"].required = True
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        # A private Django hook (as UserCreationForm uses), absent from django-stubs.
+        super()._post_clean()  # type: ignore[misc]
         # Validate the password once the instance holds the submitted username and names,
         # so the similarity check compares against them (as Django's UserCreationForm).
         password = self.cleaned_data.get("password")

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 
-from openiop.core.access import public_view, staff_view
+from openiop.core.access import StaffRequest, public_view, staff_view
 from openiop.core.forms import posted
 from openiop.core.roles import Perm
 
@@ -33,14 +33,14 @@ password_change_done = staff_view(None, audit_page="accounts.password_change_don
 
 
 @staff_view(Perm.USERS_MANAGE, audit_page="accounts.staff_list")
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: StaffRequest) -> HttpResponse:
     users = User.objects.prefetch_related("role_assignments", "programs").order_by(
         "-is_active", "last_name", "first_name"
     )
     return render(request, "accounts/staff_list.html", {"users": users})
 
 
-def _save(request: HttpRequest, form: StaffUserForm) -> HttpResponse | None:
+def _save(request: StaffRequest, form: StaffUserForm) -> HttpResponse:
     user = form.save(commit=False)
     services.save_staff_user(
         user,
@@ -54,7 +54,7 @@ def _save(request: HttpRequest, form: StaffUserForm) -> HttpResponse | None:
 
 
 @staff_view(Perm.USERS_MANAGE, audit_page="accounts.staff_form")
-def staff_new(request: HttpRequest) -> HttpResponse:
+def staff_new(request: StaffRequest) -> HttpResponse:
     form = StaffUserForm(posted(request))
     if request.method == "POST" and form.is_valid():
         return _save(request, form)
@@ -67,7 +67,7 @@ def staff_new(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Perm.USERS_MANAGE, audit_page="accounts.staff_form")
-def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_edit(request: StaffRequest, pk: int) -> HttpResponse:
     target = get_object_or_404(User, pk=pk)
     form = StaffUserForm(posted(request), instance=target)
     if request.method == "POST" and form.is_valid():

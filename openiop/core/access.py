@@ -16,15 +16,33 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from . import audit
 from .choices import AuditAction
 from .roles import Perm, roles_with
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
+
+
+class StaffRequest(HttpRequest):
+    """A request that `staff_view` let through: the user is signed in, never anonymous.
+
+    Annotate staff views (and the helpers they pass the request to) with it, so that
+    `request.user` is a `User` with its roles and programs.
+    """
+
+    user: User
+
+
+def is_signed_in(request: HttpRequest) -> TypeGuard[StaffRequest]:
+    """True for a signed-in user, which makes the request a `StaffRequest`."""
+    return request.user.is_authenticated
 
 
 class AccessDenied(PermissionDenied):
@@ -40,10 +58,10 @@ def explain_missing(perm: str) -> str:
     )
 
 
-def require_perm(request: HttpRequest, perm: str, *, what: str = "") -> None:
+def require_perm(request: StaffRequest, perm: str, *, what: str = "") -> None:
     """Raise a 403 (and audit the refusal) unless the user holds `perm`."""
     user = request.user
-    if not user.has_perm_code(perm):  # type: ignore[union-attr]
+    if not user.has_perm_code(perm):
         audit.record(
             AuditAction.DENIED,
             actor=user,
@@ -56,7 +74,7 @@ def require_perm(request: HttpRequest, perm: str, *, what: str = "") -> None:
 
 def staff_view(
     perm: str | None, *, audit_page: str | None = None
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Declare what a staff page needs.
 
     `perm` is the permission every request needs (None: any signed-in, active staff
@@ -65,10 +83,10 @@ def staff_view(
     set-up); pages about one participant audit through `participants.access`.
     """
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not is_signed_in(request):
                 return redirect_to_login(request.get_full_path())
             if perm is not None:
                 require_perm(request, perm)
@@ -84,7 +102,7 @@ def staff_view(
     return decorator
 
 
-def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def public_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Mark a view as reachable without signing in (login page, health check)."""
     view.openiop_public = True  # type: ignore[attr-defined]
     return view

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest
 from django.template.loader import render_to_string
+
+from .access import StaffRequest
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Panel:
     title: str
     perm: str | None
     template: str
-    context: Callable[[HttpRequest], dict[str, Any] | None]
+    context: Callable[[StaffRequest], dict[str, Any] | None]
     order: int = 100
     wide: bool = False
 
@@ -36,10 +37,10 @@ def register_panel(panel: Panel) -> Panel:
     return panel
 
 
-def panels_for(request: HttpRequest) -> list[dict[str, Any]]:
+def panels_for(request: StaffRequest) -> list[dict[str, Any]]:
     out = []
     for panel in sorted(PANELS.values(), key=lambda p: (p.order, p.key)):
-        if panel.perm and not request.user.has_perm_code(panel.perm):  # type: ignore[union-attr]
+        if panel.perm and not request.user.has_perm_code(panel.perm):
             continue
         context = panel.context(request)
         if context is not None:

@@ -38,7 +38,7 @@ class ClinicalRecord(models.Model):
     class Meta:
         abstract = True
 
-    def delete(self, *args, **kwargs):  # type: ignore[override]
+    def delete(self, *args, **kwargs):
         raise TypeError(f"{type(self).__name__} is a clinical record: void it, never delete it.")
 
 
@@ -53,7 +53,7 @@ class ReferenceData(models.Model):
     class Meta:
         abstract = True
 
-    def delete(self, *args, **kwargs):  # type: ignore[override]
+    def delete(self, *args, **kwargs):
         raise TypeError(f"{type(self).__name__} is reference data: retire it, never delete it.")
 
 
@@ -93,12 +93,12 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}"
 
-    def save(self, *args, **kwargs):  # type: ignore[override]
+    def save(self, *args, **kwargs):
         if self.pk is not None:
             raise TypeError("Audit events are written once and never changed.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[override]
+    def delete(self, *args, **kwargs):
         raise TypeError("Audit events are never deleted.")
 
 

@@ -27,7 +27,7 @@ class StaleEdit(Exception):
 
 def lock_for_edit(model: type[R], pk: int, expected_version: int, *, what: str) -> R:
     """The current row, locked for this transaction; StaleEdit if its version moved on."""
-    current = model.objects.select_for_update().get(pk=pk)
+    current = model._default_manager.select_for_update().get(pk=pk)
     if current.version != expected_version:
         raise StaleEdit(
             f"Someone else saved this {what} while you were editing. "

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from .access import public_view, staff_view
+from .access import StaffRequest, public_view, staff_view
 from .board import panels_for
 from .choices import AuditAction, JobStatus
 from .models import AuditEvent, JobRun
@@ -20,14 +20,14 @@ from .worker import REGISTRY
 
 
 @staff_view(None, audit_page="core.today")
-def today(request: HttpRequest) -> HttpResponse:
+def today(request: StaffRequest) -> HttpResponse:
     return render(
         request, "core/today.html", {"panels": panels_for(request), "now": timezone.localtime()}
     )
 
 
 @staff_view(Perm.AUDIT_VIEW, audit_page="core.audit_log")
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: StaffRequest) -> HttpResponse:
     if request.method == "POST":
         # The filter form is posted so a record number typed in never reaches a URL (PHI
         # in server logs); the redirect carries the participant's internal id instead.
@@ -107,10 +107,10 @@ def _record_numbers(ids: set[int]) -> dict[int, str]:
 
 
 @staff_view(Perm.JOBS_VIEW, audit_page="core.jobs")
-def jobs(request: HttpRequest) -> HttpResponse:
+def jobs(request: StaffRequest) -> HttpResponse:
     runs = list(JobRun.objects.all()[:100])
     failures = list(JobRun.objects.filter(status__in=[JobStatus.FAILED, JobStatus.GAVE_UP])[:20])
-    last = {}
+    last: dict[str, JobRun] = {}
     for run in runs:
         last.setdefault(run.job, run)
     registered = [

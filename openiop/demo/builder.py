@@ -21,7 +21,7 @@ from openiop.core.roles import Role
 from openiop.participants import services as participant_services
 from openiop.participants.choices import EpisodeStatus as S
 from openiop.participants.choices import ReferralSource
-from openiop.participants.models import Participant
+from openiop.participants.models import Episode, Participant
 from openiop.programs.choices import LevelOfCare, Modality, SessionCategory
 from openiop.programs.models import Program, Room, SessionType, Site, Topic, Track
 
@@ -341,7 +341,9 @@ def _participants(
             referral_date=referral,
             at=at(referral, 9),
         )
-        episode = participant.current_episode
+        if participant.current_episode is None:
+            raise RuntimeError("register_participant opens a referral episode")
+        episode: Episode = participant.current_episode
         day = referral
 
         def step(to: str, gap: tuple[int, int], actor: User, reason: str = "", **changes) -> None:

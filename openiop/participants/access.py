@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from openiop.core import audit
-from openiop.core.access import require_perm
+from openiop.core.access import StaffRequest, require_perm
 from openiop.core.choices import AuditAction
 from openiop.core.roles import Perm, Role
 
@@ -37,7 +37,7 @@ def visible_participants(user: Any) -> QuerySet[Participant]:
 
 
 def get_participant_for(
-    request: HttpRequest,
+    request: StaffRequest,
     pk: int,
     perm: str = Perm.PARTICIPANT_VIEW,
     *,

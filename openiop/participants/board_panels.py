@@ -7,9 +7,9 @@ from collections import Counter
 from typing import Any
 
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.core.access import StaffRequest
 from openiop.core.board import Panel, register_panel
 from openiop.core.roles import Perm
 from openiop.programs.models import Track
@@ -25,9 +25,9 @@ ADMITTED_NOT_STARTED_DAYS = 7
 CASELOAD_LIMIT = 100
 
 
-def caseload_context(request: HttpRequest) -> dict[str, Any] | None:
+def caseload_context(request: StaffRequest) -> dict[str, Any] | None:
     user = request.user
-    if not user.is_clinical:  # type: ignore[union-attr]
+    if not user.is_clinical:
         return None
     episodes = list(
         Episode.objects.filter(
@@ -54,7 +54,7 @@ def caseload_context(request: HttpRequest) -> dict[str, Any] | None:
     return {"rows": rows, "limit": CASELOAD_LIMIT}
 
 
-def alerts_context(request: HttpRequest) -> dict[str, Any] | None:
+def alerts_context(request: StaffRequest) -> dict[str, Any] | None:
     user = request.user
     # Across the user's programs, a day either way of a time-zone boundary does not matter here.
     today = timezone.localdate()
@@ -122,10 +122,10 @@ register_panel(
 )
 
 
-def groups_today_context(request: HttpRequest) -> dict[str, Any] | None:
+def groups_today_context(request: StaffRequest) -> dict[str, Any] | None:
     user = request.user
     tracks = list(
-        Track.objects.filter(program_id__in=user.program_ids, retired=False)  # type: ignore[union-attr]
+        Track.objects.filter(program_id__in=user.program_ids, retired=False)
         .select_related("program")
         .order_by("start_time")
     )

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest
 from django.template.loader import render_to_string
+
+from openiop.core.access import StaffRequest
 
 from .models import Participant
 
@@ -27,7 +28,7 @@ class Section:
     title: str
     perm: str
     template: str
-    context: Callable[[HttpRequest, Participant], dict[str, Any]]
+    context: Callable[[StaffRequest, Participant], dict[str, Any]]
     order: int = 100
 
 
@@ -40,12 +41,12 @@ def register_section(section: Section) -> Section:
 
 
 def sections_for(
-    request: HttpRequest, participant: Participant, base: dict[str, Any]
+    request: StaffRequest, participant: Participant, base: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """The sections this user may see, each rendered with the chart's context plus its own."""
     out = []
     for section in sorted(SECTIONS.values(), key=lambda s: (s.order, s.key)):
-        if request.user.has_perm_code(section.perm):  # type: ignore[union-attr]
+        if request.user.has_perm_code(section.perm):
             context = {**base, **section.context(request, participant)}
             html = render_to_string(section.template, context, request=request)
             out.append({"section": section, "html": html})

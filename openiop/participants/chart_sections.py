@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch
-from django.http import HttpRequest
 
+from openiop.core.access import StaffRequest
 from openiop.core.roles import Perm
 
 from . import lifecycle
@@ -15,21 +15,21 @@ from .chart import Section, register_section
 from .models import Episode, EpisodeTransition, Participant
 
 
-def episode_context(request: HttpRequest, participant: Participant) -> dict[str, Any]:
+def episode_context(request: StaffRequest, participant: Participant) -> dict[str, Any]:
     episode = participant.current_episode
     care_team = list(episode.care_team.all()) if episode else []
-    can_move = request.user.has_perm_code(Perm.EPISODE_TRANSITION)  # type: ignore[union-attr]
+    can_move = request.user.has_perm_code(Perm.EPISODE_TRANSITION)
     next_steps = []
     if episode is not None and can_move:
         next_steps = [(s, lifecycle.label(s)) for s in lifecycle.next_statuses(episode.status)]
     return {"episode": episode, "care_team": care_team, "next_steps": next_steps}
 
 
-def contact_context(request: HttpRequest, participant: Participant) -> dict[str, Any]:
+def contact_context(request: StaffRequest, participant: Participant) -> dict[str, Any]:
     return {}
 
 
-def history_context(request: HttpRequest, participant: Participant) -> dict[str, Any]:
+def history_context(request: StaffRequest, participant: Participant) -> dict[str, Any]:
     episodes = (
         Episode.objects.filter(participant=participant, voided=False)
         .select_related("program", "track", "primary_counsellor")

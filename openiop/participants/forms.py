@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.core.forms import ModelMultipleIdsField
-from openiop.programs.models import Track
+from openiop.programs.models import Program, Track
 
 from .choices import EpisodeStatus, ReferralSource
 from .models import Participant
@@ -37,13 +38,15 @@ class ParticipantForm(forms.ModelForm):
 
 
 class NewParticipantForm(ParticipantForm):
-    program = forms.ModelChoiceField(queryset=None, empty_label=None)  # type: ignore[arg-type]
+    program: forms.ModelChoiceField[Program] = forms.ModelChoiceField(
+        queryset=None, empty_label=None
+    )
     referral_source = forms.ChoiceField(choices=ReferralSource.choices)
     referral_date = forms.DateField(widget=DATE)
 
     def __init__(self, *args: Any, programs: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["program"].queryset = programs
+        cast(forms.ModelChoiceField, self.fields["program"]).queryset = programs
         self.fields["referral_date"].initial = timezone.localdate()
         if programs.count() == 1:
             self.fields["program"].widget = forms.HiddenInput()
@@ -56,7 +59,8 @@ class NewParticipantForm(ParticipantForm):
         return day
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         dob, referral = data.get("date_of_birth"), data.get("referral_date")
         if dob and referral and referral < dob:
             self.add_error("referral_date", "The referral date cannot be before the birth date.")
@@ -79,11 +83,13 @@ class EpisodeForm(forms.Form):
 
     level_of_care = forms.ChoiceField(required=False)
     track = forms.ModelChoiceField(queryset=Track.objects.none(), required=False)
-    primary_counsellor = forms.ModelChoiceField(queryset=None, required=False)  # type: ignore[arg-type]
+    primary_counsellor: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        queryset=None, required=False
+    )
     care_team = ModelMultipleIdsField(
         queryset=None,
         required=False,
-        widget=forms.CheckboxSelectMultiple,  # type: ignore[arg-type]
+        widget=forms.CheckboxSelectMultiple,
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -91,10 +97,15 @@ class EpisodeForm(forms.Form):
         super().__init__(*args, **kwargs)
         from openiop.programs.choices import LevelOfCare
 
-        self.fields["level_of_care"].choices = [("", "—"), *LevelOfCare.choices]
-        self.fields["track"].queryset = Track.objects.filter(program=program, retired=False)
-        self.fields["primary_counsellor"].queryset = staff
-        self.fields["care_team"].queryset = staff
+        cast(forms.ChoiceField, self.fields["level_of_care"]).choices = [
+            ("", "—"),
+            *LevelOfCare.choices,
+        ]
+        cast(forms.ModelChoiceField, self.fields["track"]).queryset = Track.objects.filter(
+            program=program, retired=False
+        )
+        cast(forms.ModelChoiceField, self.fields["primary_counsellor"]).queryset = staff
+        cast(forms.ModelChoiceField, self.fields["care_team"]).queryset = staff
 
 
 class TransitionForm(forms.Form):
@@ -112,11 +123,12 @@ class TransitionForm(forms.Form):
             EpisodeStatus.DISCHARGED,
         ):
             self.fields["reason"].required = True
-            self.fields["reason"].help_text = {
+            help_texts: dict[str, str] = {
                 EpisodeStatus.NOT_ADMITTED: "Why the participant was not admitted.",
                 EpisodeStatus.REFERRED_ELSEWHERE: "To whom, and why.",
                 EpisodeStatus.DISCHARGED: "Reason for discharge.",
-            }[to_status]
+            }
+            self.fields["reason"].help_text = help_texts[to_status]
         if to_status == EpisodeStatus.ADMITTED:
             from openiop.programs.choices import LevelOfCare
 

@@ -32,7 +32,15 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 # Leaving the path needs a written reason (why not admitted, to whom, why discharged).
 REASON_REQUIRED = frozenset({S.NOT_ADMITTED, S.REFERRED_ELSEWHERE, S.DISCHARGED})
 
-ORDER = [S.REFERRED, S.SCREENING, S.ASSESSED, S.ADMITTED, S.ACTIVE, S.DISCHARGED, S.ALUMNI]
+ORDER: list[str] = [
+    S.REFERRED,
+    S.SCREENING,
+    S.ASSESSED,
+    S.ADMITTED,
+    S.ACTIVE,
+    S.DISCHARGED,
+    S.ALUMNI,
+]
 
 
 class TransitionRefused(Exception):

@@ -11,13 +11,13 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from openiop.core import audit
-from openiop.core.access import staff_view
+from openiop.core.access import StaffRequest, staff_view
 from openiop.core.choices import AuditAction
 from openiop.core.forms import posted
 from openiop.core.records import StaleEdit
@@ -58,7 +58,7 @@ FILTERS = ("status", "track", "counsellor")
 
 
 @staff_view(Perm.PARTICIPANT_VIEW)
-def participant_list(request: HttpRequest) -> HttpResponse:
+def participant_list(request: StaffRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
         q = request.POST.get("q", "").replace("\x00", "").strip()[:100]
@@ -107,7 +107,7 @@ def participant_list(request: HttpRequest) -> HttpResponse:
         object_type="participants.list",
         changes={"shown": len(page.object_list), "page": page.number},
     )
-    program_ids = user.program_ids  # type: ignore[union-attr]
+    program_ids = user.program_ids
     tracks = Track.objects.filter(program_id__in=program_ids, retired=False).select_related(
         "program"
     )
@@ -147,7 +147,7 @@ def participant_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Perm.PARTICIPANT_CREATE, audit_page="participants.new")
-def participant_new(request: HttpRequest) -> HttpResponse:
+def participant_new(request: StaffRequest) -> HttpResponse:
     from openiop.programs.models import Program
 
     programs = Program.objects.filter(pk__in=request.user.program_ids, retired=False)
@@ -172,7 +172,7 @@ def participant_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _chart_queryset(request: HttpRequest) -> QuerySet:
+def _chart_queryset(request: StaffRequest) -> QuerySet:
     return visible_participants(request.user).select_related(
         "program",
         "current_episode",
@@ -183,12 +183,12 @@ def _chart_queryset(request: HttpRequest) -> QuerySet:
 
 
 @staff_view(Perm.PARTICIPANT_VIEW)
-def chart(request: HttpRequest, pk: int) -> HttpResponse:
+def chart(request: StaffRequest, pk: int) -> HttpResponse:
     participant = get_participant_for(request, pk, queryset=_chart_queryset(request))
     today = participant.program.today()
     episode = participant.current_episode
     user = request.user
-    context = {
+    context: dict[str, Any] = {
         "participant": participant,
         "episode": episode,
         "today": today,
@@ -205,7 +205,7 @@ def chart(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view(Perm.PARTICIPANT_CHANGE)
-def participant_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def participant_edit(request: StaffRequest, pk: int) -> HttpResponse:
     participant = get_participant_for(request, pk, Perm.PARTICIPANT_CHANGE)
     form = ParticipantForm(
         posted(request), instance=participant, initial={"version": participant.version}
@@ -233,7 +233,7 @@ def participant_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view(Perm.EPISODE_CHANGE)
-def episode_edit(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse:
+def episode_edit(request: StaffRequest, pk: int, episode_pk: int) -> HttpResponse:
     participant = get_participant_for(request, pk, Perm.EPISODE_CHANGE)
     episode = get_episode_for(request, participant, episode_pk)
     staff = clinical_staff(episode.program)
@@ -270,7 +270,7 @@ def episode_edit(request: HttpRequest, pk: int, episode_pk: int) -> HttpResponse
 
 
 @staff_view(Perm.EPISODE_TRANSITION)
-def episode_new(request: HttpRequest, pk: int) -> HttpResponse:
+def episode_new(request: StaffRequest, pk: int) -> HttpResponse:
     participant = get_participant_for(request, pk, Perm.EPISODE_TRANSITION)
     form = NewEpisodeForm(posted(request), initial={"referral_date": participant.program.today()})
     if request.method == "POST" and form.is_valid():
@@ -298,7 +298,7 @@ def episode_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(Perm.EPISODE_TRANSITION)
 def episode_transition(
-    request: HttpRequest, pk: int, episode_pk: int, to_status: str
+    request: StaffRequest, pk: int, episode_pk: int, to_status: str
 ) -> HttpResponse:
     if to_status not in EpisodeStatus.values:
         raise Http404("No such status")
@@ -362,7 +362,7 @@ def episode_transition(
 
 
 @staff_view(Perm.PARTICIPANT_VOID)
-def participant_void(request: HttpRequest, pk: int) -> HttpResponse:
+def participant_void(request: StaffRequest, pk: int) -> HttpResponse:
     participant = get_participant_for(request, pk, Perm.PARTICIPANT_VOID)
     form = VoidForm(posted(request))
     if request.method == "POST" and form.is_valid():
@@ -383,7 +383,7 @@ def participant_void(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _admission_initial(episode: Any, request: HttpRequest) -> dict[str, Any]:
+def _admission_initial(episode: Any, request: StaffRequest) -> dict[str, Any]:
     initial: dict[str, Any] = {"effective_date": episode.program.today()}
     if episode.level_of_care:
         initial["level_of_care"] = episode.level_of_care
@@ -391,6 +391,6 @@ def _admission_initial(episode: Any, request: HttpRequest) -> dict[str, Any]:
         initial["track"] = episode.track_id
     if episode.primary_counsellor_id:
         initial["primary_counsellor"] = episode.primary_counsellor_id
-    elif request.user.has_role(Role.COUNSELLOR):  # type: ignore[union-attr]
+    elif request.user.has_role(Role.COUNSELLOR):
         initial["primary_counsellor"] = request.user.pk
     return initial

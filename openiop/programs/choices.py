@@ -62,7 +62,10 @@ class Population(models.TextChoices):
 
 
 # ASAM Level 2.1: at least 9 hours a week for adults, 6 for adolescents (DOMAIN.md §1.1).
-DEFAULT_MIN_WEEKLY_HOURS = {Population.ADULT: Decimal("9"), Population.ADOLESCENT: Decimal("6")}
+DEFAULT_MIN_WEEKLY_HOURS: dict[str, Decimal] = {
+    Population.ADULT: Decimal("9"),
+    Population.ADOLESCENT: Decimal("6"),
+}
 
 
 class Modality(models.TextChoices):

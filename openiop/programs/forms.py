@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import cast
 
 from django import forms
 
@@ -35,11 +36,12 @@ class ProgramForm(forms.ModelForm):
     def __init__(self, *args, sites=None, **kwargs):
         super().__init__(*args, **kwargs)
         if sites is not None:
-            self.fields["site"].queryset = sites
+            cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
 
     def clean(self):
-        data = super().clean()
-        population, hours = data.get("population"), data.get("min_weekly_hours")
+        super().clean()
+        data = self.cleaned_data
+        population, hours = data.get("population", ""), data.get("min_weekly_hours")
         level = data.get("level_of_care") or ""
         floor = DEFAULT_MIN_WEEKLY_HOURS.get(population)
         # ASAM 2.1 is defined by its hour floor (DOMAIN.md §1.1): an IOP set below it
@@ -72,7 +74,8 @@ class TrackForm(forms.ModelForm):
         return sorted(set(self.cleaned_data["days"]))
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start_time"), data.get("end_time")
         if start and end and end <= start:
             self.add_error("end_time", "The end time must be after the start time.")

@@ -5,24 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from openiop.core import audit
 from openiop.core.choices import AuditAction
+from openiop.core.models import ReferenceData
 
 
 class DuplicateName(Exception):
     pass
 
 
-def save_reference(instance: Model, *, actor: Any, fields: list[str]) -> Model:
+def save_reference(instance: ReferenceData, *, actor: Any, fields: list[str]) -> ReferenceData:
     """Create or change a set-up record (site, program, track, room, type, topic)."""
     created = instance.pk is None
     with transaction.atomic():
         before: dict[str, Any] = {}
         if not created:
-            old = type(instance).objects.select_for_update().get(pk=instance.pk)
+            old = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
             before = audit.snapshot(old, fields)
         now = timezone.now()
         instance.updated_at = now

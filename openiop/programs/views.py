@@ -8,10 +8,10 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from openiop.core.access import AccessDenied, staff_view
+from openiop.core.access import AccessDenied, StaffRequest, staff_view
 from openiop.core.roles import Perm, Role
 
 from . import services
@@ -21,14 +21,14 @@ from .models import Program, Room, SessionType, Site, Topic, Track
 
 
 @staff_view(Perm.PROGRAM_CONFIGURE, audit_page="programs.setup")
-def setup_home(request: HttpRequest) -> HttpResponse:
+def setup_home(request: StaffRequest) -> HttpResponse:
     programs = programs_for(request.user).select_related("site")
     sites = sites_for(request.user).prefetch_related("rooms")
     return render(request, "programs/setup_home.html", {"programs": programs, "sites": sites})
 
 
 @staff_view(Perm.PROGRAM_CONFIGURE, audit_page="programs.program")
-def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def program_detail(request: StaffRequest, pk: int) -> HttpResponse:
     program = get_object_or_404(programs_for(request.user).select_related("site"), pk=pk)
     context = {
         "program": program,
@@ -55,8 +55,8 @@ class Kind:
         if self.model is Site:
             return sites_for(user)
         if self.parent == "site":
-            return self.model.objects.filter(site__in=sites_for(user))
-        return self.model.objects.filter(program__in=programs_for(user))
+            return self.model._default_manager.filter(site__in=sites_for(user))
+        return self.model._default_manager.filter(program__in=programs_for(user))
 
     def parents(self, user: Any) -> QuerySet:
         return programs_for(user) if self.parent == "program" else sites_for(user)
@@ -79,10 +79,10 @@ def _kind(name: str) -> Kind:
         raise Http404("No such kind of set-up record") from None
 
 
-def _form(kind: Kind, request: HttpRequest, instance: Model) -> forms.ModelForm:
+def _form(kind: Kind, request: StaffRequest, instance: Model) -> forms.ModelForm:
     data = request.POST if request.method == "POST" else None
     if kind.model is Program:
-        return kind.form(data, instance=instance, sites=sites_for(request.user))
+        return ProgramForm(data, instance=instance, sites=sites_for(request.user))
     return kind.form(data, instance=instance)
 
 
@@ -93,7 +93,7 @@ def _back(instance: Model) -> str:
     return f"/setup/programs/{program_id}/" if program_id else "/setup/"
 
 
-def _save(request: HttpRequest, kind: Kind, form: forms.ModelForm, creating: bool):
+def _save(request: StaffRequest, kind: Kind, form: forms.ModelForm, creating: bool):
     instance = form.save(commit=False)
     try:
         services.save_reference(instance, actor=request.user, fields=list(form.fields))
@@ -106,7 +106,7 @@ def _save(request: HttpRequest, kind: Kind, form: forms.ModelForm, creating: boo
 
 
 @staff_view(Perm.PROGRAM_CONFIGURE, audit_page="programs.setup_form")
-def create(request: HttpRequest, kind_name: str, parent_pk: int | None = None) -> HttpResponse:
+def create(request: StaffRequest, kind_name: str, parent_pk: int | None = None) -> HttpResponse:
     kind = _kind(kind_name)
     if kind.model in (Site, Program) and not request.user.has_role(Role.ADMIN):
         # A director configures their own programs; adding sites and programs to the
@@ -135,7 +135,7 @@ def create(request: HttpRequest, kind_name: str, parent_pk: int | None = None) -
 
 
 @staff_view(Perm.PROGRAM_CONFIGURE, audit_page="programs.setup_form")
-def edit(request: HttpRequest, kind_name: str, pk: int) -> HttpResponse:
+def edit(request: StaffRequest, kind_name: str, pk: int) -> HttpResponse:
     kind = _kind(kind_name)
     instance = get_object_or_404(kind.scope(request.user), pk=pk)
     form = _form(kind, request, instance)
