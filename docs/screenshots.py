@@ -15,15 +15,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from openiop.browser import CHROMIUM, CHROMIUM_ARGS
+
 DEMO_PASSWORD = "openiop-demo"  # noqa: S105  (the published demo password)
 VIEWPORT = {"width": 1280, "height": 800}
 OUT = Path(__file__).resolve().parent / "img"
@@ -102,7 +95,9 @@ def main() -> None:
     base = args.base_url.rstrip("/")
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             for take in (counsellor_pages, director_pages, admin_pages, compliance_pages):
                 context = browser.new_context(viewport=VIEWPORT)
