@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
@@ -51,6 +52,39 @@ def counsellor_pages(page: Page, base: str, password: str) -> None:
     active.get_by_role("link").first.click()
     expect(page.locator(".chart-head")).to_be_visible()
     shoot(page, "chart.png")
+
+
+def intake_pages(page: Page, base: str, password: str) -> None:
+    sign_in(page, base, "intake", password)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Referrals").click()
+    expect(page.get_by_role("heading", name="Referral pipeline")).to_be_visible()
+    shoot(page, "referral-pipeline.png")
+    assessed = page.locator(".pipeline-col").filter(has=page.locator("h2", has_text="Assessed"))
+    assessed.locator(".pipeline-card").first.click()
+    expect(page.get_by_role("heading", name="Next steps")).to_be_visible()
+    shoot(page, "referral.png")
+    page.locator("ol.stepper").get_by_role("link", name=re.compile("signed")).click()
+    expect(page.get_by_role("heading", name="ASAM multidimensional assessment")).to_be_visible()
+    shoot(page, "asam-assessment.png")
+    page.get_by_role("link", name="Referral", exact=True).click()
+    page.get_by_role("link", name="Admit", exact=True).click()
+    expect(page.get_by_role("heading", name=re.compile("^Admit "))).to_be_visible()
+    shoot(page, "admission.png")
+
+
+def measures_pages(page: Page, base: str, password: str) -> None:
+    sign_in(page, base, "counsellor", password)
+    panel = page.locator("section.panel-safety")
+    expect(panel).to_be_visible()
+    shoot(page, "safety-alert.png", full_page=False)
+    panel.locator(".safety-alert").first.get_by_role("link").first.click()
+    expect(page.locator("#section-measures")).to_be_visible()
+    page.locator("#section-measures").get_by_role("link", name="Trends and history").click()
+    expect(page.locator(".trend svg").first).to_be_visible()
+    shoot(page, "measures.png")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Measures due").click()
+    expect(page.get_by_role("heading", name="Instruments due")).to_be_visible()
+    shoot(page, "instruments-due.png", full_page=False)
 
 
 def director_pages(page: Page, base: str, password: str) -> None:
@@ -99,7 +133,14 @@ def main() -> None:
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         try:
-            for take in (counsellor_pages, director_pages, admin_pages, compliance_pages):
+            for take in (
+                counsellor_pages,
+                intake_pages,
+                measures_pages,
+                director_pages,
+                admin_pages,
+                compliance_pages,
+            ):
                 context = browser.new_context(viewport=VIEWPORT)
                 take(context.new_page(), base, args.password)
                 context.close()

@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "openiop.accounts",
     "openiop.programs",
     "openiop.participants",
+    "openiop.instruments",
+    "openiop.intake",
     "openiop.demo",
 ]
 
@@ -126,7 +128,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "openiop.core.context_processors.navigation",
+                "openiop.core.context_processors.banners",
             ],
+            "builtins": ["openiop.core.templatetags.openiop_tags"],
         },
     }
 ]

@@ -6,6 +6,17 @@
 
 Two programs: the personas work in `world.program`; `world.outsider` works only in
 `world.other_program`, whose participant `world.foreign` they alone may see.
+
+Intake and measures records, made through their services as the pages make them:
+
+- `world.screening`: a referral (intake coordinator assigned) with a contact attempt and
+  a pre-admission screen, in Screening, with a draft ASAM assessment
+  (`world.draft_assessment`);
+- `world.assessed`: a referral screened and assessed, in Assessed, with a signed
+  assessment (`world.signed_assessment`): ready for the admission form;
+- `world.active` has instrument histories (PHQ-9 twice, GAD-7): the latest PHQ-9
+  (`world.response`) answered item 9 above 0, which raised an open safety alert
+  (`world.alert`) for its counsellor.
 """
 
 from __future__ import annotations
@@ -18,6 +29,12 @@ from django.utils import timezone
 
 from openiop.accounts.models import RoleAssignment, User
 from openiop.core.roles import Role
+from openiop.instruments import services as instrument_services
+from openiop.instruments.models import InstrumentResponse, Occasion
+from openiop.intake import asam
+from openiop.intake import services as intake_services
+from openiop.intake.choices import AssessmentKind, ContactMethod, ContactOutcome
+from openiop.intake.models import Admission, Assessment, PreScreen
 from openiop.participants import services
 from openiop.participants.choices import EpisodeStatus as S
 from openiop.participants.models import Participant
@@ -119,18 +136,182 @@ def make_participant(
     return participant
 
 
+# Pre-admission answers that raise no flag (see `intake.prescreen`).
+CLEAR_SCREEN: dict[str, Any] = {
+    "stable_housing": "yes",
+    "withdrawal_now": "no",
+    "needs_24h_medical": "no",
+    "needs_24h_psychiatric": "no",
+    "overdose_30d": "no",
+    "suicidal": "no",
+    "pregnant_active_use": "no",
+    "motivation": 7,
+    "can_attend": "yes",
+    "has_transport": "yes",
+}
+# Ratings that our 3rd-edition rules answer with Level 2.1 (IOP): one dimension at 2.
+IOP_RATINGS = (1, 1, 2, 1, 1, 1)
+
+
+def refer(
+    program: Program,
+    actor: User,
+    *,
+    last: str,
+    first: str = "Pat",
+    days_ago: int = 10,
+    assigned_to: User | None = None,
+) -> Participant:
+    """A new person referred through the intake service: participant, episode, referral."""
+    referral = intake_services.create_referral(
+        actor=actor,
+        program=program,
+        referral_source="physician",
+        referral_date=program.today() - dt.timedelta(days=days_ago),
+        details={
+            "urgency": "routine",
+            "referrer_name": "Dr Quinn",
+            "referrer_organisation": "Harbor Family Practice",
+            "referrer_phone": "(207) 555-0123",
+            "reason": "Drinking daily; asked for help at a check-up.",
+            "insurance_payer": "MaineCare",
+            "assigned_to": assigned_to or actor,
+        },
+        identity={
+            "legal_first_name": first,
+            "legal_last_name": last,
+            "date_of_birth": dt.date(1988, 2, 11),
+            "phone": "(207) 555-0102",
+        },
+    )
+    participant = Participant.objects.get(pk=referral.participant_id)
+    return participant
+
+
+def log_contact(participant: Participant, actor: User, **extra: Any) -> None:
+    episode = participant.current_episode
+    if episode is None:
+        raise RuntimeError("the participant has no open episode")
+    intake_services.log_contact(
+        intake_services.referral_for(episode, actor=actor),
+        actor=actor,
+        method=extra.get("method", ContactMethod.PHONE),
+        outcome=extra.get("outcome", ContactOutcome.REACHED),
+        note=extra.get("note", "Spoke briefly; will call back."),
+    )
+
+
+def prescreen(participant: Participant, actor: User, *, day: dt.date, **answers: Any) -> PreScreen:
+    """A pre-admission screen (all clear unless `answers` say otherwise)."""
+    episode = participant.current_episode
+    if episode is None:
+        raise RuntimeError("the participant has no open episode")
+    return intake_services.record_prescreen(
+        episode, actor=actor, answers={**CLEAR_SCREEN, **answers}, screened_on=day
+    )
+
+
+def assess(
+    participant: Participant,
+    actor: User,
+    *,
+    day: dt.date,
+    sign: bool = True,
+    ratings: tuple[int | None, ...] = IOP_RATINGS,
+) -> Assessment:
+    """An initial ASAM assessment with every narrative written; signed unless told not."""
+    episode = participant.current_episode
+    if episode is None:
+        raise RuntimeError("the participant has no open episode")
+    values: dict[str, Any] = {
+        "assessed_on": day,
+        "form_source": "openiop",
+        "summary": "Alcohol use disorder, moderate; motivated; stable housing.",
+    }
+    for n, rating in enumerate(ratings, start=1):
+        values[f"rating_{n}"] = rating
+        values[f"narrative_{n}"] = f"Findings for dimension {n}."
+    assessment = intake_services.start_assessment(
+        episode,
+        actor=actor,
+        values=values,
+        kind=AssessmentKind.INITIAL,
+        edition=asam.edition_of(episode.program.level_of_care),
+    )
+    if sign:
+        assessment = intake_services.sign_assessment(
+            assessment, actor=actor, values={}, expected_version=assessment.version
+        )
+    return assessment
+
+
+def admit(
+    participant: Participant,
+    actor: User,
+    *,
+    day: dt.date,
+    counsellor: User,
+    track_name: str = "Morning",
+    codes: tuple[str, ...] = ("F10.20", "F41.1"),
+) -> Admission:
+    """The guided admission of an Assessed referral: diagnoses (the first primary),
+    consent to treatment and the confidentiality notice, level, track and counsellor."""
+    episode = participant.current_episode
+    if episode is None:
+        raise RuntimeError("the participant has no open episode")
+    return intake_services.admit(
+        episode,
+        actor=actor,
+        identity={},
+        level_of_care=episode.program.level_of_care,
+        track=episode.program.tracks.get(name=track_name),
+        primary_counsellor=counsellor,
+        admission_date=day,
+        diagnoses=[
+            intake_services.DiagnosisInput(code, primary=i == 0) for i, code in enumerate(codes)
+        ],
+        consent_signed_on=day,
+        consent_signature=participant.display_name,
+        notice_given_on=day,
+        notice_acknowledged=True,
+    )
+
+
+def give(
+    participant: Participant,
+    actor: User,
+    code: str,
+    answers: list[int],
+    *,
+    day: dt.date,
+    occasion: str = Occasion.SCHEDULED,
+) -> InstrumentResponse:
+    """An instrument given and scored through the service (a safety answer raises an alert)."""
+    return instrument_services.record_response(
+        participant,
+        actor=actor,
+        instrument=code,
+        answers=answers,
+        administered_on=day,
+        occasion=occasion,
+    )
+
+
 @dataclass
 class World:
     program: Program
     other_program: Program
     users: dict[str, User] = field(default_factory=dict)
     participants: dict[str, Participant] = field(default_factory=dict)
+    # Other records by name: draft_assessment, signed_assessment, response, alert.
+    records: dict[str, Any] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:
-        if name in self.users:
-            return self.users[name]
-        if name in self.participants:
-            return self.participants[name]
+        for group in ("users", "participants", "records"):
+            # Read through __dict__: a missing field must not recurse into __getattr__.
+            found = self.__dict__.get(group, {})
+            if name in found:
+                return found[name]
         raise AttributeError(name)
 
 
@@ -151,7 +332,59 @@ def build_world() -> World:
     world.participants["foreign"] = make_participant(
         other, world.users["outsider"], last="Foreign", status=S.ACTIVE
     )
+    add_intake_and_measures(world)
     return world
+
+
+def add_intake_and_measures(world: World) -> None:
+    """Referrals in screening (draft assessment) and assessed (signed), and measures with
+    an open safety alert for `world.active`, all made through the services."""
+    program, intake, counsellor = world.program, world.intake, world.counsellor
+    today = program.today()
+
+    screening = refer(program, intake, last="Screening", days_ago=6)
+    log_contact(screening, intake)
+    prescreen(screening, intake, day=today - dt.timedelta(days=5))
+    world.records["draft_assessment"] = assess(
+        screening, counsellor, day=today - dt.timedelta(days=4), sign=False
+    )
+    screening.refresh_from_db()
+    world.participants["screening"] = screening
+
+    assessed = refer(program, intake, last="Assessed", days_ago=9)
+    log_contact(assessed, intake, outcome=ContactOutcome.SCHEDULED)
+    prescreen(assessed, intake, day=today - dt.timedelta(days=8))
+    world.records["signed_assessment"] = assess(
+        assessed, counsellor, day=today - dt.timedelta(days=7)
+    )
+    assessed.refresh_from_db()
+    world.participants["assessed"] = assessed
+
+    # world.active was admitted 27 days ago (make_participant: referral + 3 days).
+    active = world.participants["active"]
+    admitted = active.current_episode.admission_date
+    give(
+        active,
+        counsellor,
+        "PHQ-9",
+        [2, 2, 2, 1, 2, 1, 1, 1, 0],
+        day=admitted,
+        occasion=Occasion.ADMISSION,
+    )
+    give(
+        active,
+        counsellor,
+        "GAD-7",
+        [2, 1, 2, 1, 1, 1, 1],
+        day=admitted,
+        occasion=Occasion.ADMISSION,
+    )
+    # Item 9 above 0: a safety alert, open until a clinician documents a response.
+    response = give(
+        active, counsellor, "PHQ-9", [1, 1, 1, 1, 1, 0, 0, 0, 1], day=today - dt.timedelta(days=1)
+    )
+    world.records["response"] = response
+    world.records["alert"] = response.alerts.get()
 
 
 def now() -> dt.datetime:

@@ -1,12 +1,16 @@
 from django.urls import include, path
 
 from openiop.core import views as core_views
+from openiop.instruments import urls as instrument_urls
 
 urlpatterns = [
     path("", include("openiop.core.urls")),
     path("accounts/", include("openiop.accounts.urls")),
     path("setup/", include("openiop.programs.urls")),
     path("participants/", include("openiop.participants.urls")),
+    path("participants/<int:pk>/measures/", include(instrument_urls.participant_patterns)),
+    path("measures/", include("openiop.instruments.urls")),
+    path("intake/", include("openiop.intake.urls")),
     path("healthz", core_views.healthz, name="healthz"),
 ]
 

@@ -12,6 +12,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from openiop.participants.choices import EpisodeStatus as S
+from openiop.testing import make_participant
+
 pytestmark = pytest.mark.browser
 
 
@@ -53,16 +56,19 @@ def test_counsellor_moves_a_referral_to_active(page, live_server, world, sign_in
 
     page.get_by_role("link", name="Start screening").click()
     confirm(page, "Screening")
-    page.get_by_role("link", name="Mark assessed").click()
-    confirm(page, "Assessed")
+    # Assessed and Admitted have their own forms (ASAM assessment, guided admission;
+    # see test_intake_workflow): the chart links to them.
+    expect(page.get_by_role("link", name="Assess (ASAM)")).to_have_attribute(
+        "href", re.compile(r"/intake/\d+/assessment/$")
+    )
+    expect(page.get_by_role("link", name="Mark assessed")).to_have_count(0)
 
-    page.get_by_role("link", name="Admit", exact=True).click()
-    for field in ("Level of care", "Track", "Primary counsellor", "Admission date"):
-        expect(page.get_by_label(field)).to_be_visible()
-    page.get_by_label("Track").select_option(label="Morning")
-    confirm(page, "Admitted")
+    # A participant admitted through intake starts attending from the chart.
+    admitted = make_participant(
+        world.program, world.intake, last="Admitted", status=S.ADMITTED, counsellor=world.counsellor
+    )
+    page.goto(f"{live_server.url}/participants/{admitted.pk}/")
     expect(summary(page, "Track")).to_have_text("Morning")
-
     page.get_by_role("link", name="Start attending (active)").click()
     confirm(page, "Active")
     expect(summary(page, "Track")).to_have_text("Morning")
@@ -76,8 +82,7 @@ def test_counsellor_moves_a_referral_to_active(page, live_server, world, sign_in
     page.screenshot(path=str(artifacts / "chart-active.png"), full_page=True)
 
     # Asking for a backward move directly is refused with an explanation, not a 500.
-    participant = world.referred
-    participant.refresh_from_db()
+    participant = world.active
     url = (
         f"{live_server.url}/participants/{participant.pk}/episodes/"
         f"{participant.current_episode_id}/to/screening/"
@@ -85,14 +90,14 @@ def test_counsellor_moves_a_referral_to_active(page, live_server, world, sign_in
     response = page.goto(url)
     if response is None or response.status != 409:
         pytest.fail(f"Expected 409 for a backward move, got {response and response.status}")
-    expect(page.get_by_role("alert")).to_contain_text("do not move backwards")
+    expect(page.locator(".notice.error[role=alert]")).to_contain_text("do not move backwards")
     expect(page.get_by_role("button", name="Confirm: Screening")).to_have_count(0)
     page.get_by_role("link", name="Back to the chart").click()
     expect(summary(page, "Status")).to_have_text("Active")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Today").click()
     caseload = page.locator("section").filter(has=page.get_by_role("heading", name="My caseload"))
-    expect(caseload.get_by_role("link", name="Pat Referred")).to_be_visible()
+    expect(caseload.get_by_role("link", name="Pat Admitted")).to_be_visible()
     expect(caseload.get_by_role("link", name="Pat Active")).to_be_visible()
     page.screenshot(path=str(artifacts / "today-board.png"), full_page=True)
 

@@ -8,6 +8,7 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", "Exported"
     TRANSITION = "transition", "Status changed"
     VOID = "void", "Voided"
+    SIGN = "sign", "Signed"
     LOGIN = "login", "Logged in"
     LOGOUT = "logout", "Logged out"
     LOGIN_FAILED = "login_failed", "Failed login"

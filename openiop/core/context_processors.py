@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
@@ -12,6 +13,8 @@ from .roles import Perm
 NAV = [
     ("Today", "core:today", None),
     ("Participants", "participants:list", Perm.PARTICIPANT_VIEW),
+    ("Referrals", "intake:board", Perm.INTAKE_VIEW),
+    ("Measures due", "instruments:due", Perm.INSTRUMENT_GIVE),
     ("Program set-up", "programs:home", Perm.PROGRAM_CONFIGURE),
     ("Staff", "accounts:staff_list", Perm.USERS_MANAGE),
     ("Audit log", "core:audit_log", Perm.AUDIT_VIEW),
@@ -30,3 +33,37 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             active = request.path == url if url == "/" else request.path.startswith(url)
             items.append({"label": label, "url": url, "active": active})
     return {"nav_items": items}
+
+
+# Banners shown on every staff page above the content (e.g. open safety alerts). Apps
+# register a function returning {"tone", "text", "url", "link_text"} or None; each must
+# run at most one query.
+BANNERS: list[Callable[[HttpRequest], dict[str, Any] | None]] = []
+
+
+def register_banner(
+    fn: Callable[[HttpRequest], dict[str, Any] | None],
+) -> Callable[[HttpRequest], dict[str, Any] | None]:
+    BANNERS.append(fn)
+    return fn
+
+
+def banners(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"banners": []}
+    return {"banners": _Lazy(request)}
+
+
+class _Lazy:
+    """Evaluated only when the template loops over it (pages without the base layout,
+    such as JSON answers, run no banner query)."""
+
+    def __init__(self, request: HttpRequest):
+        self.request = request
+        self._items: list[dict[str, Any]] | None = None
+
+    def __iter__(self) -> Any:
+        if self._items is None:
+            self._items = [b for fn in BANNERS if (b := fn(self.request))]
+        return iter(self._items)

@@ -28,6 +28,11 @@ class Perm(models.TextChoices):
     PROGRAM_CONFIGURE = "program.configure", "Set up sites, programs, tracks, rooms and curriculum"
     USERS_MANAGE = "users.manage", "Create staff accounts and assign roles and programs"
     JOBS_VIEW = "jobs.view", "See background job runs and failures"
+    INTAKE_VIEW = "intake.view", "See the referral pipeline and referral details"
+    INTAKE_MANAGE = "intake.manage", "Take referrals, log contact, screen, close and admit"
+    ASSESSMENT_WRITE = "assessment.write", "Write and sign ASAM assessments"
+    INSTRUMENT_GIVE = "instrument.give", "Give instruments and record the answers"
+    SAFETY_RESPOND = "safety.respond", "Document the clinical response to a safety alert"
 
 
 class Role(models.TextChoices):
@@ -46,7 +51,11 @@ _CLINICAL_READ = {
     Perm.CLINICAL_VIEW,
     Perm.SCREENING_VIEW,
     Perm.ATTENDANCE_VIEW,
+    Perm.INTAKE_VIEW,
 }
+# Clinicians assess, measure and respond to risk; intake coordinators assess and measure
+# but a safety response is a clinician's (issue 4, point 5).
+_CLINICAL_WORK = {Perm.ASSESSMENT_WRITE, Perm.INSTRUMENT_GIVE, Perm.SAFETY_RESPOND}
 
 # Each role sees what its work needs (issue 3, point 7): lab sees identity and screening;
 # billing sees coverage, attendance and billing but not clinical notes; compliance sees
@@ -62,7 +71,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.EPISODE_TRANSITION,
             Perm.BILLING_VIEW,
             Perm.PROGRAM_CONFIGURE,
+            Perm.INTAKE_MANAGE,
         }
+        | _CLINICAL_WORK
     ),
     Role.INTAKE: frozenset(
         _CLINICAL_READ
@@ -71,6 +82,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.PARTICIPANT_CHANGE,
             Perm.EPISODE_CHANGE,
             Perm.EPISODE_TRANSITION,
+            Perm.INTAKE_MANAGE,
+            Perm.ASSESSMENT_WRITE,
+            Perm.INSTRUMENT_GIVE,
         }
     ),
     Role.COUNSELLOR: frozenset(
@@ -80,10 +94,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.PARTICIPANT_CHANGE,
             Perm.EPISODE_CHANGE,
             Perm.EPISODE_TRANSITION,
+            Perm.INTAKE_MANAGE,
         }
+        | _CLINICAL_WORK
     ),
     Role.SUPERVISOR: frozenset(
-        _CLINICAL_READ | {Perm.PARTICIPANT_CHANGE, Perm.EPISODE_CHANGE, Perm.EPISODE_TRANSITION}
+        _CLINICAL_READ
+        | {Perm.PARTICIPANT_CHANGE, Perm.EPISODE_CHANGE, Perm.EPISODE_TRANSITION}
+        | _CLINICAL_WORK
     ),
     Role.LAB: frozenset({Perm.PARTICIPANT_VIEW, Perm.SCREENING_VIEW}),
     Role.BILLING: frozenset({Perm.PARTICIPANT_VIEW, Perm.ATTENDANCE_VIEW, Perm.BILLING_VIEW}),

@@ -18,6 +18,8 @@ from openiop.accounts.models import User
 from openiop.accounts.services import save_staff_user
 from openiop.core.context import request_context
 from openiop.core.roles import Role
+from openiop.demo import clinical
+from openiop.intake import services as intake_services
 from openiop.participants import services as participant_services
 from openiop.participants.choices import EpisodeStatus as S
 from openiop.participants.choices import ReferralSource
@@ -293,6 +295,7 @@ def _participants(
     intake, supervisor = staff["intake"], staff["supervisor"]
     tz = program.tz
     names = [(f, ln) for f in FIRST for ln in LAST]
+    safety_raised = False
     rng.shuffle(names)
     for i, target in enumerate(PLAN):
         first, last = names[i]
@@ -333,17 +336,18 @@ def _participants(
             "emergency_contact_relationship": rng.choice(RELATIONS),
             "emergency_contact_phone": f"(207) 555-{rng.randint(1000, 9999)}",
         }
-        participant = participant_services.register_participant(
+        source = rng.choice(ReferralSource.values)
+        referral_obj = intake_services.create_referral(
             actor=intake,
             program=program,
-            identity=identity,
-            referral_source=rng.choice(ReferralSource.values),
+            referral_source=source,
             referral_date=referral,
+            details=clinical.referral_details(rng, source, i, intake),
+            identity=identity,
             at=at(referral, 9),
         )
-        if participant.current_episode is None:
-            raise RuntimeError("register_participant opens a referral episode")
-        episode: Episode = participant.current_episode
+        participant = referral_obj.participant
+        episode: Episode = referral_obj.episode
         day = referral
 
         def step(to: str, gap: tuple[int, int], actor: User, reason: str = "", **changes) -> None:
@@ -360,40 +364,123 @@ def _participants(
                 at=at(day, 11),
             )
 
-        order = [S.SCREENING, S.ASSESSED, S.ADMITTED, S.ACTIVE, S.DISCHARGED, S.ALUMNI]
-        if target in (S.NOT_ADMITTED, S.REFERRED_ELSEWHERE):
-            step(S.SCREENING, (0, 2), intake)
-            reasons = NOT_ADMITTED_REASONS if target == S.NOT_ADMITTED else ELSEWHERE_REASONS
-            step(target, (1, 3), intake, reason=reasons[i % len(reasons)])
-            continue
+        def advance(gap: tuple[int, int]) -> dt.date:
+            nonlocal day
+            day = min(day + dt.timedelta(days=rng.randint(*gap)), today)
+            return day
+
+        # Contact: most referrals are reached within a few calls.
+        attempts = 0 if (target == S.REFERRED and i % 2 == 0) else 1 + i % 3
+        if attempts:
+            clinical.contact_attempts(referral_obj, intake, at(referral, 10), rng, attempts)
         if target == S.REFERRED:
             continue
-        for to in order[: order.index(target) + 1]:
-            if to == S.SCREENING:
-                step(to, (0, 2), intake)
-            elif to == S.ASSESSED:
-                step(to, (1, 3), intake)
-            elif to == S.ADMITTED:
-                step(
-                    to,
-                    (1, 3),
-                    intake,
-                    level_of_care=LevelOfCare.E3_2_1,
-                    track=track,
-                    primary_counsellor=counsellor,
-                )
-                participant_services.update_episode(
-                    episode,
+        flagged = target in (S.NOT_ADMITTED, S.REFERRED_ELSEWHERE) or i % 7 == 3
+        intake_services.record_prescreen(
+            episode,
+            actor=intake,
+            answers=clinical.screen_answers(flagged, rng),
+            screened_on=advance((0, 2)),
+            at=at(day, 13),
+        )
+        episode.refresh_from_db()
+        if target in (S.NOT_ADMITTED, S.REFERRED_ELSEWHERE):
+            close_day = advance((1, 3))
+            if target == S.NOT_ADMITTED:
+                reason = NOT_ADMITTED_REASONS[i % len(NOT_ADMITTED_REASONS)]
+                intake_services.close_referral(
+                    referral_obj,
                     actor=intake,
-                    changes={},
-                    care_team=[supervisor, counsellor],
-                    expected_version=episode.version,
+                    outcome="not_admitted",
+                    effective_date=close_day,
+                    reason_code="level" if "detox" in reason else "declined",
+                    note=reason,
                 )
-                episode.refresh_from_db()
-            elif to == S.ACTIVE:
-                step(to, (1, 4), counsellor)
-            elif to == S.DISCHARGED:
-                step(to, (42, 84), counsellor, reason=DISCHARGE_REASONS[i % len(DISCHARGE_REASONS)])
-            elif to == S.ALUMNI:
-                step(to, (1, 10), counsellor)
+            else:
+                intake_services.close_referral(
+                    referral_obj,
+                    actor=intake,
+                    outcome="referred_elsewhere",
+                    effective_date=close_day,
+                    referred_to="Bayview Residential (Level 3.5)",
+                    note=ELSEWHERE_REASONS[i % len(ELSEWHERE_REASONS)],
+                )
+            continue
+        if target == S.SCREENING:
+            continue
+        assessed_on = advance((1, 3))
+        assessment = intake_services.start_assessment(
+            episode,
+            actor=intake,
+            values=clinical.assessment_values(assessed_on, i, severe=False),
+            kind="initial",
+            edition="3",
+        )
+        assessment = intake_services.sign_assessment(
+            assessment,
+            actor=intake,
+            values=clinical.assessment_values(assessed_on, i, severe=False),
+            expected_version=assessment.version,
+            at=at(assessed_on, 14),
+        )
+        episode.refresh_from_db()
+        if target == S.ASSESSED:
+            continue
+        admitted_on = advance((1, 3))
+        intake_services.admit(
+            episode,
+            actor=intake,
+            identity={},
+            level_of_care=LevelOfCare.E3_2_1,
+            track=track,
+            primary_counsellor=counsellor,
+            admission_date=admitted_on,
+            diagnoses=clinical.diagnoses(i),
+            consent_signed_on=admitted_on,
+            consent_signature=f"{first} {last}",
+            notice_given_on=admitted_on,
+            notice_acknowledged=True,
+            at=at(admitted_on, 15),
+        )
+        episode.refresh_from_db()
+        participant_services.update_episode(
+            episode,
+            actor=intake,
+            changes={},
+            care_team=[supervisor, counsellor],
+            expected_version=episode.version,
+        )
+        episode.refresh_from_db()
+        if target == S.ADMITTED:
+            continue
+        step(S.ACTIVE, (1, 4), counsellor)
+        end = today
+        discharged = target in (S.DISCHARGED, S.ALUMNI)
+        if discharged:
+            end = min(day + dt.timedelta(days=rng.randint(42, 84)), today)
+        course = "worse" if i % 11 == 5 else ("flat" if i % 5 == 2 else "better")
+        clinical.instrument_history(
+            participant,
+            episode,
+            counsellor,
+            start=admitted_on,
+            end=end,
+            rng=rng,
+            course=course,
+            at_discharge=discharged,
+            tz=tz,
+        )
+        if discharged:
+            step(
+                S.DISCHARGED,
+                (0, 0),
+                counsellor,
+                reason=DISCHARGE_REASONS[i % len(DISCHARGE_REASONS)],
+            )
+            day = end
+        if target == S.ALUMNI:
+            step(S.ALUMNI, (1, 10), counsellor)
+        if target == S.ACTIVE and not safety_raised and counsellor == staff["counsellor"]:
+            clinical.safety_scenario(participant, episode, counsellor, today, tz)
+            safety_raised = True
     return len(PLAN)

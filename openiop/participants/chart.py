@@ -3,7 +3,8 @@
     register_section(Section("screens", "Drug screens", Perm.SCREENING_VIEW,
                              "screening/chart_section.html", context_for_chart, order=50))
 
-A section whose permission the user lacks is simply not shown (the chart itself needs
+A section whose context function returns None is not shown. A section whose permission
+the user lacks is simply not shown (the chart itself needs
 only `participant.view`), so lab staff see identity and screening, billing sees
 coverage, and clinical staff see clinical sections. Each section's context function
 must run a fixed number of queries, whatever the size of the record.
@@ -28,7 +29,7 @@ class Section:
     title: str
     perm: str
     template: str
-    context: Callable[[StaffRequest, Participant], dict[str, Any]]
+    context: Callable[[StaffRequest, Participant], dict[str, Any] | None]
     order: int = 100
 
 
@@ -47,7 +48,10 @@ def sections_for(
     out = []
     for section in sorted(SECTIONS.values(), key=lambda s: (s.order, s.key)):
         if request.user.has_perm_code(section.perm):
-            context = {**base, **section.context(request, participant)}
+            own = section.context(request, participant)
+            if own is None:
+                continue  # nothing to show for this participant
+            context = {**base, **own}
             html = render_to_string(section.template, context, request=request)
             out.append({"section": section, "html": html})
     return out

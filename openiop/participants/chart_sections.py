@@ -6,13 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch
+from django.urls import reverse
 
 from openiop.core.access import StaffRequest
 from openiop.core.roles import Perm
 
 from . import lifecycle
 from .chart import Section, register_section
+from .choices import EpisodeStatus as S
 from .models import Episode, EpisodeTransition, Participant
+from .steps import GUIDED
+
+STEP_LABELS: dict[str, str] = {
+    S.SCREENING: "Start screening",
+    S.ASSESSED: "Mark assessed",
+    S.ADMITTED: "Admit",
+    S.ACTIVE: "Start attending (active)",
+    S.DISCHARGED: "Discharge",
+    S.ALUMNI: "Move to alumni",
+}
+SECONDARY_STEPS = {S.NOT_ADMITTED, S.REFERRED_ELSEWHERE, S.DISCHARGED}
 
 
 def episode_context(request: StaffRequest, participant: Participant) -> dict[str, Any]:
@@ -21,7 +34,27 @@ def episode_context(request: StaffRequest, participant: Participant) -> dict[str
     can_move = request.user.has_perm_code(Perm.EPISODE_TRANSITION)
     next_steps = []
     if episode is not None and can_move:
-        next_steps = [(s, lifecycle.label(s)) for s in lifecycle.next_statuses(episode.status)]
+        for status in lifecycle.next_statuses(episode.status):
+            guided = GUIDED.get(status)
+            next_steps.append(
+                {
+                    "status": status,
+                    "label": guided.label
+                    if guided
+                    else STEP_LABELS.get(status, lifecycle.label(status)),
+                    "url": guided.url(episode.pk)
+                    if guided
+                    else reverse(
+                        "participants:episode_transition",
+                        kwargs={
+                            "pk": participant.pk,
+                            "episode_pk": episode.pk,
+                            "to_status": status,
+                        },
+                    ),
+                    "secondary": status in SECONDARY_STEPS,
+                }
+            )
     return {"episode": episode, "care_team": care_team, "next_steps": next_steps}
 
 

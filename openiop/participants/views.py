@@ -36,6 +36,7 @@ from .forms import (
     TransitionForm,
     VoidForm,
 )
+from .steps import GUIDED
 
 PAGE_SIZE = 50
 
@@ -313,7 +314,13 @@ def episode_transition(
         initial=_admission_initial(episode, request),
     )
     refusal = None
-    if to_status not in lifecycle.next_statuses(episode.status):
+    guided = GUIDED.get(to_status)
+    if guided is not None:
+        refusal = (
+            f"{lifecycle.label(to_status)} is recorded with its own form, which keeps what the "
+            f"step needs: use “{guided.label}”."
+        )
+    elif to_status not in lifecycle.next_statuses(episode.status):
         try:
             lifecycle.check(
                 episode,
@@ -356,6 +363,8 @@ def episode_transition(
             "refusal": refusal,
             "to_status": to_status,
             "to_label": lifecycle.label(to_status),
+            "guided_url": guided.url(episode.pk) if guided else None,
+            "guided_label": guided.label if guided else None,
         },
         status=status,
     )

@@ -32,12 +32,35 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from openiop.accounts.models import RoleAssignment, User
-from openiop.core.models import Sequence
+from openiop.core.models import AuditEvent, Sequence
+from openiop.instruments import services as instrument_services
+from openiop.instruments.definitions import all_definitions
+from openiop.instruments.models import InstrumentResponse, InstrumentSetting, SafetyAlert
+from openiop.intake import prescreen as prescreen_questions
+from openiop.intake import services as intake_services
+from openiop.intake.models import (
+    Admission,
+    Assessment,
+    ContactAttempt,
+    Diagnosis,
+    PreScreen,
+    Referral,
+)
 from openiop.participants.choices import EpisodeStatus as S
 from openiop.participants.models import Episode, EpisodeTransition, Participant
 from openiop.participants.services import PARTICIPANT_FIELDS
 from openiop.programs.models import Program, Room, SessionType, Site, Topic, Track
-from openiop.testing import PASSWORD, World, make_participant, make_program, make_user
+from openiop.testing import (
+    CLEAR_SCREEN,
+    PASSWORD,
+    World,
+    assess,
+    give,
+    make_participant,
+    make_program,
+    make_user,
+    refer,
+)
 
 HUGE = "x" * 100_000
 TOO_BIG_INT = "99999999999999999999"  # beyond a 64-bit integer
@@ -60,6 +83,15 @@ FINGERPRINTED = [
     User.programs.through,
     RoleAssignment,
     Sequence,
+    Referral,
+    ContactAttempt,
+    PreScreen,
+    Assessment,
+    Diagnosis,
+    Admission,
+    InstrumentResponse,
+    InstrumentSetting,
+    SafetyAlert,
 ]
 
 
@@ -85,6 +117,7 @@ TIME = "time"
 INT = "int"
 DECIMAL = "decimal"
 CHOICE = "choice"
+SCALE = "scale"  # a choice among whole numbers where 0 is a valid answer (ratings, items)
 FK = "fk"  # one id
 M2M = "m2m"  # several ids
 MULTI = "multi"  # several choices
@@ -98,6 +131,7 @@ WRONG_VALUES: dict[str, list[Any]] = {
     INT: ["abc", "1.5", "1e3", "0x10"],
     DECIMAL: ["abc", "NaN", "Infinity", "-Infinity", "-1", "1e400", "99999", "9.99999"],
     CHOICE: ["bogus", "0", "<script>"],
+    SCALE: ["bogus", "-1", "99", "1.5", "1e0", "<script>"],
     FK: ["abc", "-1", "0", "1.5", TOO_BIG_INT, f"-{TOO_BIG_INT}"],
     M2M: [["abc"], ["-1"], ["0"], [TOO_BIG_INT], ["1", "abc"]],
     MULTI: [["bogus"], ["99"], ["-1"]],
@@ -111,6 +145,7 @@ WRONG_LAST = {
     INT: "abc",
     DECIMAL: "abc",
     CHOICE: "bogus",
+    SCALE: "bogus",
     FK: "abc",
 }
 
@@ -429,6 +464,325 @@ PROGRAM_CASES: dict[str, Case] = {
 }
 
 
+# --- intake payloads -------------------------------------------------------------------
+
+
+def episode_of(name: str) -> Callable[[World], dict[str, Any]]:
+    """Intake URLs name only the episode."""
+    return lambda w: {"episode_pk": w.participants[name].current_episode_id}
+
+
+def referral_of(w: World, name: str) -> Referral:
+    return Referral.objects.get(episode_id=w.participants[name].current_episode_id)
+
+
+REFERRAL_DETAIL_KINDS = {
+    "urgency": CHOICE,
+    "referrer_name": TEXT,
+    "referrer_organisation": TEXT,
+    "referrer_phone": TEXT,
+    "referrer_email": TEXT,
+    "reason": TEXT,
+    "insurance_payer": TEXT,
+    "insurance_member_id": TEXT,
+    "insurance_verified": BOOL,
+    "assigned_to": FK,
+}
+NEW_REFERRAL_KINDS = {
+    "program": FK,
+    "legal_first_name": TEXT,
+    "legal_last_name": TEXT,
+    "preferred_name": TEXT,
+    "date_of_birth": DATE,
+    "phone": TEXT,
+    "email": TEXT,
+    "referral_source": CHOICE,
+    "referral_date": DATE,
+    **REFERRAL_DETAIL_KINDS,
+    "existing": INT,
+    "confirm_new": BOOL,
+}
+
+
+def referral_details(w: World) -> Payload:
+    return {
+        "urgency": "urgent",
+        "referrer_name": "Dr Ames",
+        "referrer_organisation": "Bayside Hospital ED",
+        "referrer_phone": "(207) 555-0177",
+        "referrer_email": "ames@example.org",
+        "reason": "Seen in the ED after a fall while intoxicated.",
+        "insurance_payer": "Anthem",
+        "insurance_member_id": "ANT-123",
+        "insurance_verified": "on",
+        "assigned_to": w.intake.pk,
+    }
+
+
+def referral_new_valid(w: World) -> Payload:
+    return {
+        "program": w.program.pk,
+        "legal_first_name": "Robin",
+        "legal_last_name": "Hostile",
+        "preferred_name": "Rob",
+        "date_of_birth": "1985-03-02",
+        "phone": "(207) 555-0199",
+        "email": "robin@example.org",
+        "referral_source": "hospital",
+        "referral_date": day(w, -1),
+        **referral_details(w),
+        "existing": "",
+        "confirm_new": "",
+    }
+
+
+# make_participant's people are born on 1990-05-17: the same surname is a possible duplicate.
+MAKE_PARTICIPANT_DOB = "1990-05-17"
+
+
+def referral_edit_valid(w: World) -> Payload:
+    return {
+        **referral_details(w),
+        "reason": "Self-referred after a DUI; wants evening groups.",
+        "version": referral_of(w, "screening").version,
+    }
+
+
+CLOSE_KINDS = {
+    "outcome": CHOICE,
+    "not_admitted_reason": CHOICE,
+    "referred_to": TEXT,
+    "note": TEXT,
+    "effective_date": DATE,
+}
+CLOSE_CASES: dict[str, Case] = {
+    "outcome admitted (admission has its own form)": replace(outcome="admitted"),
+    "date before the referral": replace(effective_date=lambda w: day(w, -7)),
+    "date tomorrow": replace(effective_date=lambda w: day(w, 1)),
+    "date in a month": replace(effective_date=lambda w: day(w, 30)),
+    "note over 2000": replace(note="n" * 2001),
+    "referred to over 200": replace(referred_to="r" * 201),
+    "an active episode": replace(**{KW: episode_of("active")}),
+    "an episode closed on the chart": replace(**{KW: episode_of("closed")}),
+    "a referral already closed here": replace(**{KW: episode_of("declined")}),
+    "another program's episode": replace(**{KW: episode_of("foreign")}),
+    "episode that does not exist": replace(**{KW: {"episode_pk": int(TOO_BIG_INT)}}),
+    "as supervisor": replace(**{AS: "supervisor"}),
+    "as lab": replace(**{AS: "lab"}),
+}
+
+SCREEN_KINDS = {
+    f"q_{q.code}": SCALE if q.kind == "scale" else CHOICE for q in prescreen_questions.QUESTIONS
+}
+SCREEN_KINDS.update({"screened_on": DATE, "note": TEXT})
+
+
+def prescreen_valid(w: World) -> Payload:
+    return {
+        **{f"q_{code}": str(answer) for code, answer in CLEAR_SCREEN.items()},
+        "screened_on": day(w, 0),
+        "note": "Phone screen; wants the evening track.",
+    }
+
+
+ASSESSMENT_KINDS: dict[str, str] = {
+    "assessed_on": DATE,
+    "form_source": CHOICE,
+    "licensed_tool": TEXT,
+    "licensed_reference": TEXT,
+    "summary": TEXT,
+    "chosen_level": CHOICE,
+    "override_reason": TEXT,
+}
+for _n in range(1, 7):
+    ASSESSMENT_KINDS[f"rating_{_n}"] = SCALE
+    ASSESSMENT_KINDS[f"narrative_{_n}"] = TEXT
+
+
+def assessment_valid(w: World, action: str, **more: Any) -> Payload:
+    payload: Payload = {
+        "assessed_on": day(w, -1),
+        "form_source": "openiop",
+        "licensed_tool": "",
+        "licensed_reference": "",
+        "summary": "Moderate alcohol use disorder; IOP fits.",
+        "chosen_level": "",
+        "override_reason": "",
+        "action": action,
+        **more,
+    }
+    for n, rating in enumerate((1, 2, 1, 2, 1, 1), start=1):
+        payload[f"rating_{n}"] = str(rating)
+        payload[f"narrative_{n}"] = f"What was found for dimension {n}."
+    return payload
+
+
+def draft_edit_valid(w: World, action: str) -> Payload:
+    draft = Assessment.objects.get(pk=w.draft_assessment.pk)
+    return assessment_valid(
+        w, action, assessed_on=draft.assessed_on.isoformat(), version=draft.version
+    )
+
+
+NO_RATINGS = {f"rating_{n}": "" for n in range(1, 7)}
+ASSESSMENT_CASES: dict[str, Case] = {
+    "rating 5 (ratings run 0 to 4)": replace(rating_3="5"),
+    "rating negative": replace(rating_1="-1"),
+    "rating 2.0": replace(rating_2="2.0"),
+    "a level of the other edition": replace(chosen_level="4:2.1"),
+    "a level that does not exist": replace(chosen_level="3:9.9"),
+    "date in a month": replace(assessed_on=lambda w: day(w, 30)),
+    "narrative over 8000": replace(narrative_4="n" * 8001),
+    "summary over 8000": replace(summary="s" * 8001),
+    "override reason over 4000": replace(override_reason="o" * 4001),
+    "licensed tool over 120": replace(licensed_tool="t" * 121),
+    "as lab": replace(**{AS: "lab"}),
+    "as billing": replace(**{AS: "billing"}),
+}
+SIGN_CASES: dict[str, Case] = {
+    "sign without ratings": replace(**NO_RATINGS),
+    "sign with one rating missing": replace(rating_6=""),
+    "sign with a dimension not written up": replace(narrative_3="   "),
+    "sign an override without a reason": replace(chosen_level="3:2.5"),
+    "sign an override with a reason of spaces": replace(
+        chosen_level="3:1", override_reason="  \n "
+    ),
+    "sign licensed ratings without naming the tool": replace(form_source="licensed"),
+    "sign dated tomorrow": replace(assessed_on=lambda w: day(w, 1)),
+}
+
+DIAGNOSIS_KINDS: dict[str, str] = {}
+for _i in range(4):
+    DIAGNOSIS_KINDS[f"dx_code_{_i}"] = TEXT
+    DIAGNOSIS_KINDS[f"dx_description_{_i}"] = TEXT
+ADMIT_KINDS = {
+    **{f"id-{k}": kind for k, kind in IDENTITY_KINDS.items()},
+    "version": INT,
+    "level_of_care": CHOICE,
+    "level_reason": TEXT,
+    "track": FK,
+    "primary_counsellor": FK,
+    "admission_date": DATE,
+    "primary_diagnosis": SCALE,
+    **DIAGNOSIS_KINDS,
+    "consent_signature": TEXT,
+    "consent_signed_on": DATE,
+    "notice_acknowledged": BOOL,
+    "notice_given_on": DATE,
+}
+ADMIT_REQUIRED = (
+    *[f"id-{k}" for k in IDENTITY_REQUIRED],
+    "version",
+    "level_of_care",
+    "track",
+    "primary_counsellor",
+    "admission_date",
+    "primary_diagnosis",
+    "dx_code_0",
+    "consent_signature",
+    "consent_signed_on",
+    "notice_given_on",
+)
+
+
+def admit_valid(w: World) -> Payload:
+    p = Participant.objects.get(pk=w.assessed.pk)
+    return {
+        **{f"id-{k}": v for k, v in identity(p).items()},
+        "id-email": "pat.assessed@example.org",  # completed at admission
+        "version": p.version,
+        "level_of_care": "3:2.1",
+        "level_reason": "",
+        "track": w.program.tracks.get(name="Evening").pk,
+        "primary_counsellor": w.supervisor.pk,
+        "admission_date": day(w, 0),
+        "primary_diagnosis": "0",
+        "dx_code_0": "f1020",
+        "dx_description_0": "",
+        "dx_code_1": "F41.1",
+        "dx_description_1": "",
+        "dx_code_2": "",
+        "dx_description_2": "",
+        "dx_code_3": "",
+        "dx_description_3": "",
+        "consent_signature": "Pat Assessed",
+        "consent_signed_on": day(w, 0),
+        "notice_acknowledged": "on",
+        "notice_given_on": day(w, 0),
+    }
+
+
+def current(obj: Any) -> Any:
+    """The row as it is now (an earlier case may have changed it)."""
+    return type(obj).objects.get(pk=obj.pk)
+
+
+def without(*names: str) -> Case:
+    return lambda w, v: {k: x for k, x in v.items() if k not in names}
+
+
+# --- measures payloads -------------------------------------------------------------------
+
+
+def instrument_kinds(code: str) -> dict[str, str]:
+    definition = next(d for d in all_definitions() if d.code == code)
+    kinds = {f"item_{item.code}": SCALE for item in definition.items}
+    kinds.update({"administered_on": DATE, "occasion": CHOICE, "note": TEXT})
+    return kinds
+
+
+def give_valid(w: World, answers: list[int], **more: Any) -> Payload:
+    return {
+        **{f"item_{n}": str(a) for n, a in enumerate(answers, start=1)},
+        "administered_on": day(w, 0),
+        "occasion": "scheduled",
+        "note": "Given in the group room.",
+        **more,
+    }
+
+
+def give_kwargs(name: str, code: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.participants[name].pk, "code": code}
+
+
+GIVE_CASES: dict[str, Case] = {
+    "date in a month": replace(administered_on=lambda w: day(w, 30)),
+    "date tomorrow": replace(administered_on=lambda w: day(w, 1)),
+    "note over 2000": replace(note="n" * 2001),
+    "unknown instrument code in the URL": replace(
+        **{KW: lambda w: {"pk": w.active.pk, "code": "NOPE-1"}}
+    ),
+    "an instrument switched off for the program": replace(
+        **{KW: lambda w: {"pk": w.active.pk, "code": "PACS"}}
+    ),
+    "another program's participant": replace(**{KW: give_kwargs("foreign", "PHQ-9")}),
+    "participant that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT), "code": "PHQ-9"}}),
+    "as lab": replace(**{AS: "lab"}),
+    "as billing": replace(**{AS: "billing"}),
+    "as the outsider": replace(**{AS: "outsider"}),
+}
+
+SETTINGS_KINDS: dict[str, str] = {}
+for _d in all_definitions():
+    SETTINGS_KINDS[f"{_d.code}__enabled"] = BOOL
+    SETTINGS_KINDS[f"{_d.code}__routine"] = BOOL
+    SETTINGS_KINDS[f"{_d.code}__interval_days"] = INT
+
+
+def settings_valid(w: World) -> Payload:
+    payload: Payload = {}
+    routine = {"PHQ-9", "GAD-7", "BAM", "CRAVING", "BARC-10"}
+    for d in all_definitions():
+        if d.code != "PACS":  # PACS is switched off for the program in hostile_world
+            payload[f"{d.code}__enabled"] = "on"
+        if d.code in routine:
+            payload[f"{d.code}__routine"] = "on"
+        payload[f"{d.code}__interval_days"] = "14"
+    payload["CRAVING__interval_days"] = "7"  # the change
+    payload["DAST-10__routine"] = "on"
+    return payload
+
+
 def edit_of(kind: str, obj: Callable[[World], Any]) -> Callable[[World], dict[str, Any]]:
     return lambda w: {"kind_name": kind, "pk": obj(w).pk}
 
@@ -549,28 +903,6 @@ ENDPOINTS: dict[str, Endpoint] = {
             "as lab": replace(**{AS: "lab"}),
         },
     ),
-    "participants:episode_transition[admitted]": Endpoint(
-        "participants:episode_transition",
-        "counsellor",
-        ep_kwargs("assessed", to_status="admitted"),
-        ADMISSION_KINDS,
-        ("effective_date", "level_of_care", "track", "primary_counsellor"),
-        lambda w: {
-            "effective_date": day(w, -1),
-            "reason": "",
-            "level_of_care": "3:2.1",
-            "track": w.program.tracks.get(name="Evening").pk,
-            "primary_counsellor": w.supervisor.pk,
-        },
-        {
-            "another program's track": replace(track=other_track),
-            "a retired track": replace(track=lambda w: w.program.tracks.get(retired=True).pk),
-            "outsider as counsellor": replace(primary_counsellor=lambda w: w.outsider.pk),
-            "lab (not clinical) as counsellor": replace(primary_counsellor=lambda w: w.lab.pk),
-            "date in the future": replace(effective_date=lambda w: day(w, 2)),
-            "date before the referral": replace(effective_date=lambda w: day(w, -31)),
-        },
-    ),
     "participants:episode_transition[discharged]": Endpoint(
         "participants:episode_transition",
         "counsellor",
@@ -606,6 +938,361 @@ ENDPOINTS: dict[str, Endpoint] = {
             "reason over 500": replace(reason="r" * 501),
             "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
             "as a counsellor": replace(**{AS: "counsellor"}),
+        },
+    ),
+    # --- intake ---------------------------------------------------------------------
+    "intake:new": Endpoint(
+        "intake:new",
+        "intake",
+        lambda w: {},
+        NEW_REFERRAL_KINDS,
+        (
+            "program",
+            "legal_first_name",
+            "legal_last_name",
+            "date_of_birth",
+            "referral_source",
+            "referral_date",
+            "urgency",
+            "reason",
+        ),
+        referral_new_valid,
+        {
+            **DOB_CASES,
+            "another program": replace(program=lambda w: w.other_program.pk),
+            "a retired program": replace(program=lambda w: w.retired_program.pk),
+            "referral date tomorrow": replace(referral_date=lambda w: day(w, 1)),
+            "referral date in a month": replace(referral_date=lambda w: day(w, 30)),
+            "referral date before the birth date": replace(referral_date="1980-01-01"),
+            "reason only spaces": replace(reason="   "),
+            "reason over 4000": replace(reason="r" * 4001),
+            "referrer email not an email": replace(referrer_email="ames at example"),
+            "intake worker from another program": replace(assigned_to=lambda w: w.outsider.pk),
+            "lab (not clinical) as intake worker": replace(assigned_to=lambda w: w.lab.pk),
+            "inactive intake worker": replace(assigned_to=lambda w: w.inactive.pk),
+            # Same surname and birth date as a participant on record.
+            "a possible duplicate, not confirmed": replace(
+                legal_last_name="referred", date_of_birth=MAKE_PARTICIPANT_DOB
+            ),
+            "linked to a record not among the possible duplicates": replace(
+                existing=lambda w: w.closed.pk
+            ),
+            "linked to another program's participant": replace(
+                legal_last_name="Foreign",
+                date_of_birth=MAKE_PARTICIPANT_DOB,
+                existing=lambda w: w.foreign.pk,
+            ),
+            "linked to a duplicate whose episode is open": replace(
+                legal_last_name="Referred",
+                date_of_birth=MAKE_PARTICIPANT_DOB,
+                existing=lambda w: w.referred.pk,
+            ),
+            "linked to a record that does not exist": replace(
+                legal_last_name="Closed", date_of_birth=MAKE_PARTICIPANT_DOB, existing="424242"
+            ),
+            "as supervisor (sees referrals, does not take them)": replace(**{AS: "supervisor"}),
+            "as lab": replace(**{AS: "lab"}),
+        },
+    ),
+    "intake:edit": Endpoint(
+        "intake:edit",
+        "intake",
+        episode_of("screening"),
+        {**REFERRAL_DETAIL_KINDS, "version": INT},
+        ("urgency", "reason"),
+        referral_edit_valid,
+        {
+            "stale version": replace(version=lambda w: referral_of(w, "screening").version + 1),
+            "no version": without("version"),
+            "version negative": replace(version="-1"),
+            "version huge": replace(version=TOO_BIG_INT),
+            "reason only spaces": replace(reason=" \t "),
+            "reason over 4000": replace(reason="r" * 4001),
+            "referrer email not an email": replace(referrer_email="not-an-email"),
+            "referrer over 120": replace(referrer_name="n" * 121),
+            "intake worker from another program": replace(assigned_to=lambda w: w.outsider.pk),
+            "lab (not clinical) as intake worker": replace(assigned_to=lambda w: w.lab.pk),
+            "a referral closed here (not admitted)": lambda w, v: {
+                **v,
+                KW: episode_of("declined")(w),
+                "version": referral_of(w, "declined").version,
+            },
+            # Registered on the participants page, admitted there before intake existed.
+            "an active episode": replace(**{KW: episode_of("active")}),
+            "an episode closed on the chart": replace(**{KW: episode_of("closed")}),
+            "another program's episode": replace(**{KW: episode_of("foreign")}),
+            "episode that does not exist": replace(**{KW: {"episode_pk": int(TOO_BIG_INT)}}),
+            "as supervisor": replace(**{AS: "supervisor"}),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
+    "intake:contact": Endpoint(
+        "intake:contact",
+        "intake",
+        episode_of("screening"),
+        {"method": CHOICE, "outcome": CHOICE, "note": TEXT},
+        ("method", "outcome"),
+        lambda w: {"method": "phone", "outcome": "left_message", "note": "Voicemail, 10:15"},
+        {
+            "note over 500": replace(note="n" * 501),
+            "a referral closed here (not admitted)": replace(**{KW: episode_of("declined")}),
+            "an episode closed on the chart": replace(**{KW: episode_of("closed")}),
+            "an active episode": replace(**{KW: episode_of("active")}),
+            "another program's episode": replace(**{KW: episode_of("foreign")}),
+            "episode that does not exist": replace(**{KW: {"episode_pk": int(TOO_BIG_INT)}}),
+            "as supervisor": replace(**{AS: "supervisor"}),
+            "as lab": replace(**{AS: "lab"}),
+        },
+    ),
+    "intake:close[not_admitted]": Endpoint(
+        "intake:close",
+        "intake",
+        episode_of("screening"),
+        CLOSE_KINDS,
+        ("outcome", "effective_date"),
+        lambda w: {
+            "outcome": "not_admitted",
+            "not_admitted_reason": "declined",
+            "referred_to": "",
+            "note": "Wants to try outpatient counselling first.",
+            "effective_date": day(w, 0),
+        },
+        {
+            **CLOSE_CASES,
+            "no reason": replace(not_admitted_reason=""),
+            "reason other without a note": replace(not_admitted_reason="other", note=" "),
+            # A referral registered on the participants page has no intake details yet.
+            "no reason, on a referral without intake details": replace(
+                not_admitted_reason="", **{KW: episode_of("referred")}
+            ),
+        },
+    ),
+    "intake:close[referred_elsewhere]": Endpoint(
+        "intake:close",
+        "intake",
+        episode_of("screening"),
+        CLOSE_KINDS,
+        ("outcome", "effective_date"),
+        lambda w: {
+            "outcome": "referred_elsewhere",
+            "not_admitted_reason": "",
+            "referred_to": "Riverside Residential",
+            "note": "Needs a 24-hour structured setting first.",
+            "effective_date": day(w, 0),
+        },
+        {
+            **CLOSE_CASES,
+            "nowhere": replace(referred_to=""),
+            "nowhere but spaces": replace(referred_to="   "),
+            "no reason": replace(note=""),
+            "nowhere, on a referral without intake details": replace(
+                referred_to="", **{KW: episode_of("referred")}
+            ),
+        },
+    ),
+    "intake:prescreen": Endpoint(
+        "intake:prescreen",
+        "intake",
+        episode_of("referred"),
+        SCREEN_KINDS,
+        (*[f"q_{q.code}" for q in prescreen_questions.QUESTIONS], "screened_on"),
+        prescreen_valid,
+        {
+            "an answer that is not yes, no or unknown": replace(q_suicidal="maybe"),
+            "motivation 11": replace(q_motivation="11"),
+            "motivation negative": replace(q_motivation="-1"),
+            "motivation 5.5": replace(q_motivation="5.5"),
+            "date tomorrow": replace(screened_on=lambda w: day(w, 1)),
+            "date in a month": replace(screened_on=lambda w: day(w, 30)),
+            "date before the referral": replace(screened_on=lambda w: day(w, -31)),
+            "note over 4000": replace(note="n" * 4001),
+            "an active episode": replace(**{KW: episode_of("active")}),
+            "an episode closed on the chart": replace(**{KW: episode_of("closed")}),
+            "another program's episode": replace(**{KW: episode_of("foreign")}),
+            "as supervisor": replace(**{AS: "supervisor"}),
+            "as lab": replace(**{AS: "lab"}),
+        },
+    ),
+    "intake:assessment_new[save]": Endpoint(
+        "intake:assessment_new",
+        "counsellor",
+        episode_of("referred"),
+        ASSESSMENT_KINDS,
+        ("assessed_on", "form_source"),
+        lambda w: assessment_valid(w, "save"),
+        {
+            **ASSESSMENT_CASES,
+            "an episode closed on the chart": replace(**{KW: episode_of("closed")}),
+            "another program's episode": replace(**{KW: episode_of("foreign")}),
+            "episode that does not exist": replace(**{KW: {"episode_pk": int(TOO_BIG_INT)}}),
+        },
+    ),
+    "intake:assessment_new[sign]": Endpoint(
+        "intake:assessment_new",
+        "counsellor",
+        episode_of("referred"),
+        ASSESSMENT_KINDS,
+        ("assessed_on", "form_source"),
+        lambda w: assessment_valid(w, "sign"),
+        {
+            **ASSESSMENT_CASES,
+            "an episode closed on the chart": replace(**{KW: episode_of("closed")}),
+            "another program's episode": replace(**{KW: episode_of("foreign")}),
+        },
+    ),
+    "intake:assessment_edit[save]": Endpoint(
+        "intake:assessment_edit",
+        "counsellor",
+        lambda w: {"pk": w.draft_assessment.pk},
+        {**ASSESSMENT_KINDS, "version": INT},
+        ("assessed_on", "form_source"),
+        lambda w: draft_edit_valid(w, "save"),
+        {
+            **ASSESSMENT_CASES,
+            "stale version": replace(version=lambda w: current(w.draft_assessment).version + 1),
+            "no version": without("version"),
+            "another program's assessment": replace(**{KW: lambda w: {"pk": w.foreign_draft.pk}}),
+            "assessment that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "intake:assessment_edit[sign]": Endpoint(
+        "intake:assessment_edit",
+        "counsellor",
+        lambda w: {"pk": w.draft_assessment.pk},
+        {**ASSESSMENT_KINDS, "version": INT},
+        ("assessed_on", "form_source"),
+        lambda w: draft_edit_valid(w, "sign"),
+        {
+            **ASSESSMENT_CASES,
+            **SIGN_CASES,
+            "stale version": replace(version=lambda w: current(w.draft_assessment).version + 1),
+            "another program's assessment": replace(**{KW: lambda w: {"pk": w.foreign_draft.pk}}),
+        },
+    ),
+    "intake:admit": Endpoint(
+        "intake:admit",
+        "intake",
+        episode_of("assessed"),
+        ADMIT_KINDS,
+        ADMIT_REQUIRED,
+        admit_valid,
+        {
+            "identity: date of birth in the future": replace(
+                **{"id-date_of_birth": lambda w: day(w, 365)}
+            ),
+            "identity: email not an email": replace(**{"id-email": "not-an-email"}),
+            "identity: surname only spaces": replace(**{"id-legal_last_name": "   "}),
+            "stale participant version": replace(version=lambda w: current(w.assessed).version + 1),
+            "another program's track": replace(track=other_track),
+            "a retired track": replace(track=lambda w: w.program.tracks.get(retired=True).pk),
+            "outsider as counsellor": replace(primary_counsellor=lambda w: w.outsider.pk),
+            "lab (not clinical) as counsellor": replace(primary_counsellor=lambda w: w.lab.pk),
+            "inactive counsellor": replace(primary_counsellor=lambda w: w.inactive.pk),
+            "a level of the other edition": replace(level_of_care="4:2.1"),
+            "a level the assessment did not choose, without a reason": replace(
+                level_of_care="3:2.5"
+            ),
+            "a primary diagnosis that is not a substance use disorder": replace(
+                primary_diagnosis="1"
+            ),
+            "the same diagnosis twice": replace(dx_code_1="F10.20"),
+            "a code that is not ICD-10-CM": replace(dx_code_1="XYZ"),
+            "a code not in our list, without a description": replace(dx_code_1="F11.999"),
+            "the primary row has no code": replace(primary_diagnosis="2"),
+            "a primary diagnosis row that does not exist": replace(primary_diagnosis="4"),
+            "no diagnosis at all": replace(dx_code_0="", dx_code_1=""),
+            "admission date tomorrow": replace(admission_date=lambda w: day(w, 1)),
+            "admission date in a month": replace(admission_date=lambda w: day(w, 30)),
+            "admission date before the referral": replace(admission_date=lambda w: day(w, -30)),
+            "consent dated tomorrow": replace(consent_signed_on=lambda w: day(w, 1)),
+            "notice given in a month": replace(notice_given_on=lambda w: day(w, 30)),
+            "consent signature only spaces": replace(consent_signature="   "),
+            "notice not acknowledged": without("notice_acknowledged"),
+            "notice acknowledgement blank": replace(notice_acknowledged=""),
+            "a Screening episode": replace(**{KW: episode_of("screening")}),
+            "an Assessed episode without a signed assessment": replace(
+                **{KW: episode_of("assessed_unsigned")}
+            ),
+            "an active episode": replace(**{KW: episode_of("active")}),
+            "another program's episode": replace(**{KW: episode_of("foreign")}),
+            "as supervisor (no intake.manage)": replace(**{AS: "supervisor"}),
+            "as lab": replace(**{AS: "lab"}),
+        },
+    ),
+    # --- measures -------------------------------------------------------------------
+    "measures:give[PHQ-9]": Endpoint(
+        "measures:give",
+        "counsellor",
+        give_kwargs("active", "PHQ-9"),
+        instrument_kinds("PHQ-9"),
+        (*[f"item_{n}" for n in range(1, 10)], "administered_on", "occasion"),
+        lambda w: give_valid(w, [1, 1, 0, 2, 1, 0, 0, 1, 0]),
+        {
+            **GIVE_CASES,
+            "an answer out of range": replace(item_4="4"),
+            "an answer negative": replace(item_1="-1"),
+            "an answer 1.0": replace(item_2="1.0"),
+            "only eight answers": without("item_9"),
+        },
+    ),
+    "measures:give[AUDIT-C]": Endpoint(
+        "measures:give",
+        "intake",
+        give_kwargs("screening", "AUDIT-C"),
+        {**instrument_kinds("AUDIT-C"), "sex": CHOICE},
+        ("item_1", "item_2", "item_3", "administered_on", "occasion"),
+        lambda w: give_valid(w, [2, 1, 0], occasion="admission", sex="female"),
+        {
+            **GIVE_CASES,
+            "an answer out of range": replace(item_3="5"),
+            "sex not one of the choices": replace(sex="other"),
+            "sex abbreviated": replace(sex="m"),
+            "sex given twice, the last one wrong": replace(sex=["female", "other"]),
+        },
+    ),
+    "instruments:alert": Endpoint(
+        "instruments:alert",
+        "counsellor",
+        lambda w: {"alert_pk": w.alert.pk},
+        {"actions": MULTI, "risk_after": CHOICE, "note": TEXT},
+        ("actions", "risk_after", "note"),
+        lambda w: {
+            "actions": ["assessed", "safety_plan", "crisis_line"],
+            "risk_after": "low",
+            "note": "Passive thoughts, no plan or intent; safety plan reviewed.",
+        },
+        {
+            "note only spaces": replace(note=" \n\t "),
+            "note over 5000": replace(note="n" * 5001),
+            "an action that does not exist": replace(actions=["assessed", "hug"]),
+            "risk after not a level": replace(risk_after="none"),
+            "an alert already answered": replace(
+                **{KW: lambda w: {"alert_pk": w.resolved_alert.pk}}
+            ),
+            "another program's alert": replace(**{KW: lambda w: {"alert_pk": w.foreign_alert.pk}}),
+            "alert that does not exist": replace(**{KW: {"alert_pk": int(TOO_BIG_INT)}}),
+            "as intake (reads alerts, does not answer them)": replace(**{AS: "intake"}),
+            "as lab": replace(**{AS: "lab"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "instruments:settings": Endpoint(
+        "instruments:settings",
+        "director",
+        lambda w: {"program_pk": w.program.pk},
+        SETTINGS_KINDS,
+        tuple(k for k, kind in SETTINGS_KINDS.items() if kind == INT),
+        settings_valid,
+        {
+            "interval 6 days": replace(**{"PHQ-9__interval_days": "6"}),
+            "interval 91 days": replace(**{"GAD-7__interval_days": "91"}),
+            "interval 0": replace(**{"BAM__interval_days": "0"}),
+            "interval negative": replace(**{"BAM__interval_days": "-14"}),
+            "another program": replace(**{KW: lambda w: {"program_pk": w.other_program.pk}}),
+            "program that does not exist": replace(**{KW: {"program_pk": int(TOO_BIG_INT)}}),
+            "as counsellor": replace(**{AS: "counsellor"}),
+            "as the outsider": replace(**{AS: "outsider"}),
         },
     ),
     # --- program set-up -------------------------------------------------------------
@@ -916,12 +1603,47 @@ ENDPOINTS: dict[str, Endpoint] = {
 @pytest.fixture
 def hostile_world(world: World) -> World:
     """The shared world plus the records the cases need (all before any fingerprint)."""
-    intake = world.intake
-    world.participants["assessed"] = make_participant(
-        world.program, intake, last="Assessed", status=S.ASSESSED
-    )
+    intake, counsellor = world.intake, world.counsellor
+    today = world.program.today()
     world.participants["closed"] = make_participant(
         world.program, intake, last="Closed", status=S.NOT_ADMITTED
+    )
+    # Moved to Assessed on the chart before assessments were signed in OpenIOP.
+    world.participants["assessed_unsigned"] = make_participant(
+        world.program, intake, last="Unsigned", status=S.ASSESSED
+    )
+    # A referral closed through the intake page (not admitted: declined).
+    declined = refer(world.program, intake, last="Declined", days_ago=4)
+    intake_services.close_referral(
+        Referral.objects.get(participant=declined),
+        actor=intake,
+        outcome="not_admitted",
+        effective_date=today,
+        reason_code="declined",
+    )
+    world.participants["declined"] = declined
+    # Another program's draft assessment and open alert.
+    outsider = world.outsider
+    world.records["foreign_draft"] = assess(
+        world.foreign, outsider, day=today - dt.timedelta(days=1), sign=False
+    )
+    world.records["foreign_alert"] = give(
+        world.foreign, outsider, "PHQ-9", [1, 1, 1, 1, 1, 1, 1, 1, 2], day=today
+    ).alerts.get()
+    # An alert a clinician has already answered.
+    answered = give(world.active, counsellor, "PHQ-9", [0, 0, 0, 0, 0, 0, 0, 0, 1], day=today)
+    world.records["resolved_alert"] = instrument_services.respond_to_alert(
+        answered.alerts.get(),
+        actor=world.supervisor,
+        actions=["assessed"],
+        risk_after="low",
+        note="Seen the same day; no current intent.",
+    )
+    # The program does not offer PACS.
+    instrument_services.save_settings(
+        world.program,
+        actor=world.director,
+        rows={"PACS": {"enabled": False, "routine": False, "interval_days": 14}},
     )
     Track.objects.create(
         program=world.program,
@@ -969,7 +1691,10 @@ def refusal_problem(ep: Endpoint, response) -> str | None:
     if code == 400 and response.context and "form" in response.context:
         # The form is shown again: it must say what is wrong, even for an empty POST.
         form = response.context["form"]
-        if not form.is_bound or not form.errors:
+        # The admission form holds the identity form (fields prefixed "id-"): its errors
+        # are shown beside its fields.
+        inner = getattr(form, "identity_form", None)
+        if not form.is_bound or not (form.errors or (inner is not None and inner.errors)):
             return "400 without a form error"
         return None
     if code in (400, 403, 404, 409):
@@ -1033,6 +1758,11 @@ def test_hostile_payloads_are_refused_and_change_nothing(client, login, hostile_
         ("active", "screening", 409),  # backwards
         ("closed", "screening", 409),  # a closed episode stays closed
         ("foreign", "screening", 404),  # another program's participant
+        # Steps with their own form: Admitted through intake:admit (diagnoses, consents),
+        # Assessed by signing an ASAM assessment. Refused here even when otherwise due.
+        ("assessed", "admitted", 409),  # Assessed, with a signed assessment
+        ("assessed_unsigned", "admitted", 409),
+        ("screening", "assessed", 409),
     ],
 )
 def test_transition_to_a_status_that_is_not_allowed(
@@ -1131,3 +1861,167 @@ def test_arbitrary_text_never_breaks_the_participant_forms(
         assert response["Location"].startswith("/participants/")
     else:
         assert fingerprint() == before, changed_tables(before, fingerprint())
+
+
+# --- intake and measures: what the generic cases cannot express ----------------------------
+
+# Tables written as part of another record's audited change.
+AUDITED_AS = {
+    "participants.episodetransition": "participants.episode",  # the "transition" event
+    "core.sequence": "participants.participant",  # the record number of a registration
+}
+WRITES = {"create", "change", "transition", "sign", "void"}
+
+
+@pytest.mark.parametrize(
+    "key",
+    sorted(k for k in ENDPOINTS if k.split(":")[0] in ("intake", "measures", "instruments")),
+)
+def test_every_record_the_valid_payload_writes_is_audited(client, login, hostile_world, key):
+    ep = ENDPOINTS[key]
+    before = fingerprint()
+    since = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    response = send(client, login, hostile_world, ep, ep.valid(hostile_world))
+    assert response.status_code == 302
+    events = AuditEvent.objects.filter(pk__gt=since, action__in=WRITES)
+    assert {e.actor_id for e in events} == {hostile_world.users[ep.persona].pk}
+    audited = set(events.values_list("object_type", flat=True))
+    for label in changed_tables(before, fingerprint()):
+        assert AUDITED_AS.get(label.lower(), label.lower()) in audited, (label, audited)
+
+
+def post_new_referral(client, login, w: World, **changes: Any):
+    login(w.intake)
+    return client.post(reverse("intake:new"), {**referral_new_valid(w), **changes})
+
+
+def test_a_possible_duplicate_is_shown_and_nothing_is_written(client, login, hostile_world):
+    w = hostile_world
+    before = fingerprint()
+    response = post_new_referral(
+        client, login, w, legal_last_name=" REFERRED ", date_of_birth=MAKE_PARTICIPANT_DOB
+    )
+    assert response.status_code == 400
+    assert [p.pk for p in response.context["duplicates"]] == [w.referred.pk]
+    assert b"already on record" in response.content
+    assert fingerprint() == before
+
+
+def test_a_different_person_with_the_same_name_and_birth_date_is_registered_when_confirmed(
+    client, login, hostile_world
+):
+    w = hostile_world
+    response = post_new_referral(
+        client,
+        login,
+        w,
+        legal_last_name="Referred",
+        date_of_birth=MAKE_PARTICIPANT_DOB,
+        confirm_new="on",
+    )
+    assert response.status_code == 302
+    people = Participant.objects.filter(legal_last_name="Referred", date_of_birth="1990-05-17")
+    assert people.count() == 2
+    newcomer = people.exclude(pk=w.referred.pk).get()
+    assert Referral.objects.get(participant=newcomer).urgency == "urgent"
+
+
+def test_a_returning_person_is_referred_on_their_own_record(client, login, hostile_world):
+    """Linking to the duplicate opens a new episode for them: no second participant."""
+    w = hostile_world
+    people = Participant.objects.count()
+    response = post_new_referral(
+        client,
+        login,
+        w,
+        legal_last_name="Closed",
+        date_of_birth=MAKE_PARTICIPANT_DOB,
+        existing=w.closed.pk,
+    )
+    assert response.status_code == 302
+    assert Participant.objects.count() == people
+    closed = Participant.objects.get(pk=w.closed.pk)
+    assert closed.episodes.count() == 2
+    assert closed.current_episode.status == S.REFERRED
+    assert Referral.objects.get(episode=closed.current_episode).reason
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        (NO_RATINGS, "Rate every dimension"),
+        ({"chosen_level": "3:2.5"}, "write the reason"),
+    ],
+    ids=["without ratings", "override without a reason"],
+)
+def test_signing_a_new_assessment_that_cannot_be_signed_keeps_it_as_a_draft(
+    client, login, hostile_world, changes, why
+):
+    """By design the new assessment is saved as a draft (nothing typed is lost), not
+    signed, and the episode does not move; the message says what is missing."""
+    w = hostile_world
+    login(w.counsellor)
+    episode_pk = w.referred.current_episode_id
+    url = reverse("intake:assessment_new", kwargs={"episode_pk": episode_pk})
+    response = client.post(url, {**assessment_valid(w, "sign"), **changes}, follow=True)
+    draft = Assessment.objects.get(episode_id=episode_pk)
+    assert response.redirect_chain[0][0] == reverse("intake:assessment_edit", args=[draft.pk])
+    assert not draft.is_signed and draft.signed_at is None
+    assert Episode.objects.get(pk=episode_pk).status == S.REFERRED
+    assert why in response.content.decode()
+
+
+def test_posting_to_a_signed_assessment_changes_nothing(client, login, hostile_world):
+    w = hostile_world
+    login(w.counsellor)
+    signed = w.signed_assessment
+    before = fingerprint()
+    payload = {**assessment_valid(w, "save"), **NO_RATINGS, "version": signed.version}
+    response = client.post(reverse("intake:assessment_edit", args=[signed.pk]), payload)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("intake:assessment", args=[signed.pk])
+    assert fingerprint() == before
+
+
+def test_posting_a_new_assessment_beside_a_draft_changes_nothing(client, login, hostile_world):
+    """One draft per episode: the form sends the user to the draft instead."""
+    w = hostile_world
+    login(w.counsellor)
+    before = fingerprint()
+    response = client.post(
+        reverse("intake:assessment_new", kwargs={"episode_pk": w.screening.current_episode_id}),
+        assessment_valid(w, "sign"),
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("intake:assessment_edit", args=[w.draft_assessment.pk])
+    assert fingerprint() == before
+
+
+@pytest.mark.parametrize(
+    ("sex", "band"),
+    [("male", "Negative"), ("female", "Positive"), ("", "Positive")],
+    ids=["male", "female", "not recorded (the lower cut-off)"],
+)
+def test_audit_c_cut_off_follows_the_sex_given(client, login, hostile_world, sex, band):
+    w = hostile_world
+    login(w.intake)
+    url = reverse("measures:give", kwargs={"pk": w.screening.pk, "code": "AUDIT-C"})
+    response = client.post(url, give_valid(w, [1, 1, 1], occasion="admission", sex=sex))
+    assert response.status_code == 302
+    given = InstrumentResponse.objects.filter(participant=w.screening).latest("pk")
+    assert (given.instrument, given.total, given.band) == ("AUDIT-C", 3, band)
+
+
+def test_a_documented_response_closes_the_alert_once(client, login, hostile_world):
+    w = hostile_world
+    ep = ENDPOINTS["instruments:alert"]
+    assert send(client, login, w, ep, ep.valid(w)).status_code == 302
+    alert = SafetyAlert.objects.get(pk=w.alert.pk)
+    assert not alert.is_open and alert.resolved_by == w.counsellor
+    assert alert.actions == ["assessed", "safety_plan", "crisis_line"]
+    # A colleague answering the same alert a moment later is told, and changes nothing.
+    before = fingerprint()
+    response = send(client, login, w, ep, {**ep.valid(w), AS: "supervisor"})
+    assert response.status_code == 400
+    assert "already documented a response" in response.content.decode()
+    assert fingerprint() == before

@@ -1,8 +1,11 @@
-"""The participant list, the chart and the today board run a fixed number of queries.
+"""The busiest pages run a fixed number of queries, whatever the size of the program.
 
-Each page is measured with 5 participants in the program and again with 50: the counts
-must be equal (no query per row), and each is pinned to a number so that a new query
-on these pages is a deliberate change. Failures print the SQL that ran.
+The participant list, the chart and the today board are measured with 5 participants in
+the program and again with 50; the intake board, the due list, the measures page and
+the intake coordinator's today board with 5 referrals grown through the intake and
+instrument services (every pipeline column filled) and again with 50. The counts must
+be equal (no query per row), and each is pinned to a number so that a new query on these
+pages is a deliberate change. Failures print the SQL that ran.
 """
 
 from __future__ import annotations
@@ -11,14 +14,28 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from openiop.instruments.models import Occasion
+from openiop.intake import services as intake_services
+from openiop.intake.choices import ContactOutcome, Outcome
+from openiop.intake.models import Referral
 from openiop.participants import services
 from openiop.participants.choices import EpisodeStatus as S
 from openiop.participants.models import Episode, Participant
-from openiop.testing import World, make_participant
+from openiop.testing import (
+    World,
+    admit,
+    assess,
+    give,
+    log_contact,
+    make_participant,
+    prescreen,
+    refer,
+)
 
 # Statuses cycled through when the program grows, so every kind of row is on the page.
 STATUSES = [
@@ -39,6 +56,12 @@ STATUSES = [
 #   3. roles: accounts_roleassignment (user.role_codes, cached for the request)
 # The page-specific comments below continue this numbering.
 FRAME = 3
+# Every page drawn with the base layout, except the today board and the alert page (which
+# show the alerts themselves), renders the safety banner of the banners context
+# processor: one COUNT of the open safety alerts the user is to see (instruments.safety;
+# over a DISTINCT subquery on the alert's episode and care team, except for directors and
+# supervisors, who see them all). Listed as "banner" below. Pages audited by `staff_view`
+# (audit_page) write their view event after rendering, so after the banner.
 
 # participants:list (every variant: plain, ?q=, ?status=&track=&counsellor=me)
 #   4. programs: accounts_user_programs (user.program_ids, cached for the request)
@@ -46,29 +69,46 @@ FRAME = 3
 #   6. page: the participants of the page, joined to program, current episode, its track
 #      and its primary counsellor (one query, select_related)
 #   7. audit: INSERT the view event (core_auditevent)
-#   8. tracks: the filter's tracks of the user's programs, with their program
-#   9. counsellors: the filter's clinical staff of the user's programs
-LIST_QUERIES = FRAME + 6
+#   8. banner: COUNT of the open safety alerts (rendered with the page's header)
+#   9. tracks: the filter's tracks of the user's programs, with their program
+#  10. counsellors: the filter's clinical staff of the user's programs
+LIST_QUERIES = FRAME + 7
 
-# participants:chart
+# participants:chart (sections in chart order: episode, intake, measures, history)
 #   4. programs: accounts_user_programs (user.program_ids)
 #   5. participant: the participant joined to program, current episode, its track,
 #      primary counsellor and program (select_related)
 #   6. audit: INSERT the view event (core_auditevent)
 #   7. care team: the current episode's care team (episode section)
-#   8. episodes: every episode of the participant with program, track, counsellor
-#   9. transitions: the transitions of those episodes (prefetch_related, one query)
-CHART_QUERIES = FRAME + 6
+#   8. intake: the current episode's referral with its intake worker
+#   9. intake: its latest pre-admission screen
+#  10. intake: its latest signed ASAM assessment
+#  11. intake: its diagnoses
+#  12. intake: its admission record (consents)
+#  13. measures: every instrument response of the participant (scores only), trends
+#      and reliable change computed in Python
+#  14. measures: the participant's open safety alerts
+#  15. history: every episode of the participant with program, track, counsellor
+#  16. history: the transitions of those episodes (prefetch_related, one query)
+#  17. banner: COUNT of the open safety alerts
+CHART_QUERIES = FRAME + 14
 
-# core:today for a counsellor (panels in board order: alerts, groups today, caseload)
-#   4. programs: accounts_user_programs (user.program_ids, first read by the alerts panel)
-#   5. alerts: referrals waiting too long, with their participants
-#   6. alerts: admissions not yet started, with their participants
-#   7. groups today: the tracks of the user's programs, with their program
-#   8. groups today: track ids of the active episodes on today's tracks (counted in Python)
-#   9. caseload: the user's open episodes with participant, track and program
-#  10. audit: INSERT the view event (core_auditevent)
-TODAY_QUERIES = FRAME + 7
+# core:today for a counsellor (panels in board order: safety alerts, alerts, groups
+# today, caseload, instruments due; the referral pipeline is an intake coordinator's)
+#   4. programs: accounts_user_programs (user.program_ids, first read by the safety panel)
+#   5. safety alerts: the open alerts the user is to see, with their participants
+#   6. alerts: referrals waiting too long, with their participants
+#   7. alerts: admissions not yet started, with their participants
+#   8. groups today: the tracks of the user's programs, with their program
+#   9. groups today: track ids of the active episodes on today's tracks (counted in Python)
+#  10. caseload: the user's open episodes with participant, track and program
+#  11. instruments due: the user's episodes in care (primary or care team), with
+#      participant and program
+#  12. instruments due: the programs' instrument settings (defaults filled in Python)
+#  13. instruments due: the latest administration per episode and instrument (GROUP BY)
+#  14. audit: INSERT the view event (core_auditevent)
+# No banner: the board shows the safety alerts in full.
+TODAY_QUERIES = FRAME + 11
 
 
 def grow(world: World, total: int, grown: list) -> None:
@@ -201,3 +241,220 @@ def test_the_list_shows_every_row_it_counted(world, login):
     assert response.status_code == 200
     assert len(response.context["rows"]) == 50
     assert response.context["page"].paginator.count == 50
+
+
+# --- intake board, due list, measures -------------------------------------------------------
+
+# What each grown referral becomes, in this order: the first five fill the board's columns
+# the world leaves empty (world.referred is New, world.screening and world.assessed are
+# Screening and Assessed), so the pages measured at 5 show every kind of card and row.
+PIPELINE = [
+    "admitted",  # admitted two days ago: the Admitted column; due at admission
+    "not_admitted",  # closed as not admitted (reason given): the Closed column
+    "contacting",  # contact attempts, not yet screened
+    # Screened: thoughts of suicide and a 24-hour psychiatric need (an open safety alert
+    # on an episode without a counsellor: the intake staff's), then referred elsewhere.
+    "referred_elsewhere",
+    "active",  # admitted 17 days ago, attending, measured three times; some with alerts
+    "new",  # just referred
+    "screening",  # contacted and screened; every other one with a flag pointing away
+    "assessed",  # screened, signed assessment
+]
+
+
+def grow_pipeline(world: World, total: int, grown: list) -> None:
+    """Add referrals until `total` have been grown, each through the intake service and,
+    once admitted, given instruments through the instrument service."""
+    program, intake = world.program, world.intake
+    today = program.today()
+
+    def ago(days: int) -> dt.date:
+        return today - dt.timedelta(days=days)
+
+    while len(grown) < total:
+        n = len(grown)
+        kind = PIPELINE[n % len(PIPELINE)]
+        counsellor = world.counsellor if n % 2 == 0 else world.supervisor
+        days_ago = 25 if kind in ("admitted", "active") else 3 + n % 9
+        p = refer(program, intake, last=f"Pipe{n:03d}", first=kind.title(), days_ago=days_ago)
+        if kind != "new":
+            log_contact(p, intake, outcome=ContactOutcome.NO_ANSWER)
+        if kind in ("contacting", "screening", "assessed", "admitted", "active"):
+            log_contact(p, intake, outcome=ContactOutcome.SCHEDULED)
+        if kind in ("screening", "assessed", "admitted", "active"):
+            flagged = n // len(PIPELINE) % 2 and kind == "screening"
+            answers = {"withdrawal_now": "yes"} if flagged else {}
+            prescreen(p, intake, day=ago(days_ago - 1), **answers)
+        if kind == "referred_elsewhere":
+            prescreen(p, intake, day=today, suicidal="yes", needs_24h_psychiatric="yes")
+        if kind in ("assessed", "admitted", "active"):
+            assess(p, counsellor, day=ago(days_ago - 2))
+        if kind in ("admitted", "active"):
+            admitted_on = ago(2 if kind == "admitted" else 17)
+            admit(Participant.objects.get(pk=p.pk), intake, day=admitted_on, counsellor=counsellor)
+            p.refresh_from_db()
+            give(
+                p,
+                counsellor,
+                "PHQ-9",
+                [2, 2, 1, 1, 2, 1, 1, 1, 0],
+                day=admitted_on,
+                occasion=Occasion.ADMISSION,
+            )
+        if kind == "active":
+            services.transition_episode(
+                p.current_episode, S.ACTIVE, actor=counsellor, effective_date=ago(16)
+            )
+            give(p, counsellor, "GAD-7", [1, 1, 1, 1, 1, 1, 1], day=ago(16))
+            item9 = 1 if n % 3 == 1 else 0  # some answer item 9: an open safety alert
+            give(p, counsellor, "PHQ-9", [1, 1, 1, 0, 1, 0, 0, 1, item9], day=ago(2))
+        if kind in ("not_admitted", "referred_elsewhere"):
+            intake_services.close_referral(
+                Referral.objects.get(episode_id=p.current_episode_id),
+                actor=intake,
+                outcome=Outcome.NOT_ADMITTED if kind == "not_admitted" else kind,
+                effective_date=today,
+                reason_code="declined" if kind == "not_admitted" else "",
+                referred_to="" if kind == "not_admitted" else "County Crisis Unit",
+                note="" if kind == "not_admitted" else "Needs 24-hour psychiatric care first.",
+            )
+        p.refresh_from_db()
+        grown.append(p)
+
+
+def more_history(participant: Participant, actor, times: int) -> None:
+    """Give the measured participant's instruments again (a longer history per trend)."""
+    program = participant.program
+    for i in range(times):
+        day = program.today() - dt.timedelta(days=20 - i % 20)
+        give(participant, actor, "PHQ-9", [i % 4, 1, 1, 1, 1, 0, 0, 0, 0], day=day)
+        give(participant, actor, "GAD-7", [1, i % 4, 1, 1, 1, 0, 0], day=day)
+        give(participant, actor, "AUDIT-C", [i % 5, 1, 0], day=day, occasion=Occasion.AD_HOC)
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+# intake:board (intake coordinator; the same with ?mine=1)
+#   4. programs: accounts_user_programs (visible_participants)
+#   5. cards: the open referrals, recent admissions and recent closures, each with its
+#      participant, referral and intake worker, its contact-attempt count and latest
+#      attempt, and whether a screen flagged it (one query: joins, aggregates, EXISTS)
+#   6. time to admission: days from referral to admission of the last 90 days' admissions
+#   7. banner: COUNT of the open safety alerts
+#   8. audit: INSERT the view event (core_auditevent)
+BOARD_QUERIES = FRAME + 5
+
+# instruments:due for a counsellor (their caseload: primary or care team)
+#   4. programs: accounts_user_programs (visible_participants)
+#   5. episodes: the user's episodes in care with participant, program and counsellor
+#   6. settings: the programs' instrument settings (defaults filled in Python)
+#   7. latest: the latest administration per episode and instrument (GROUP BY)
+#   8. banner: COUNT of the open safety alerts
+#   9. audit: INSERT the view event (core_auditevent)
+DUE_QUERIES = FRAME + 6
+# ... for a supervisor (every episode in care, or one counsellor's): as above, plus
+#   the counsellor filter's clinical staff of the user's programs (between 7 and 8)
+DUE_OVERSEEING_QUERIES = FRAME + 7
+
+# measures:list (a participant in care, with instrument histories and alerts)
+#   4. programs: accounts_user_programs (visible_participants)
+#   5. participant: the participant (in the user's scope)
+#   6. audit: INSERT the view event (core_auditevent)
+#   7. responses: every response of the participant (trends, charts and reliable change
+#      computed in Python)
+#   8. alerts: the participant's safety alerts (the latest 20)
+#   9. episode: participant.current_episode, to see whether it is in care
+#  10. due: that episode again, with program and participant (select_related)
+#  11. due: the program's instrument settings
+#  12. due: the latest administration per instrument of the episode (GROUP BY)
+#  13. banner: COUNT of the open safety alerts
+MEASURES_QUERIES = FRAME + 10
+
+# core:today for an intake coordinator (panels: safety alerts, alerts, groups today,
+# referral pipeline, caseload, instruments due)
+#   4-9. as for a counsellor: programs, safety alerts, the two alerts, groups today
+#  10. pipeline: COUNT of the open referrals per status (GROUP BY)
+#  11. caseload: the user's open episodes
+#  12. instruments due: the user's episodes in care: none (intake staff have no
+#      caseload in care), so the settings and latest-administration queries do not run
+#  13. audit: INSERT the view event (core_auditevent)
+TODAY_INTAKE_QUERIES = FRAME + 10
+
+
+@pytest.mark.parametrize("narrowed", [False, True], ids=["whole-program", "care-team-only"])
+def test_intake_and_measures_pages_run_the_same_queries_with_5_and_50_referrals(world, narrowed):
+    world.program.tracks.update(days=list(range(7)))
+    if narrowed:
+        world.program.counsellors_see_care_team_only = True
+        world.program.save(update_fields=["counsellors_see_care_team_only"])
+    intake = client_for(world.intake)
+    counsellor = client_for(world.counsellor)
+    supervisor = client_for(world.supervisor)
+    grown: list = []
+    grow_pipeline(world, 5, grown)
+    admitted = next(p for p in grown if p.legal_first_name == "Admitted")
+    active = next(p for p in grown if p.legal_first_name == "Active")
+    urls = {
+        "intake board": (intake, reverse("intake:board"), BOARD_QUERIES),
+        "intake board, mine": (intake, reverse("intake:board") + "?mine=1", BOARD_QUERIES),
+        "due (counsellor)": (counsellor, reverse("instruments:due"), DUE_QUERIES),
+        "due (supervisor, all)": (
+            supervisor,
+            reverse("instruments:due") + "?counsellor=all",
+            DUE_OVERSEEING_QUERIES,
+        ),
+        "due (supervisor, one counsellor)": (
+            supervisor,
+            reverse("instruments:due") + f"?counsellor={world.counsellor.pk}",
+            DUE_OVERSEEING_QUERIES,
+        ),
+        "measures": (
+            counsellor,
+            reverse("measures:list", args=[world.active.pk]),
+            MEASURES_QUERIES,
+        ),
+        "measures of a grown participant": (
+            supervisor,
+            reverse("measures:list", args=[active.pk]),
+            MEASURES_QUERIES,
+        ),
+        "chart of a participant admitted through intake": (
+            supervisor,
+            reverse("participants:chart", args=[admitted.pk]),
+            CHART_QUERIES,
+        ),
+        "today (intake coordinator)": (intake, reverse("core:today"), TODAY_INTAKE_QUERIES),
+    }
+    small = {name: measure(c, url) for name, (c, url, _) in urls.items()}
+
+    grow_pipeline(world, 50, grown)
+    more_history(world.active, world.counsellor, 15)
+    more_history(active, world.supervisor, 15)
+    large = {name: measure(c, url) for name, (c, url, _) in urls.items()}
+
+    for name, (_c, _url, pinned) in urls.items():
+        (n5, sql5), (n50, sql50) = small[name], large[name]
+        assert n5 == n50, (
+            f"{name}: {n5} queries with 5 referrals but {n50} with 50\n"
+            f"--- with 5:\n{sql5}\n--- with 50:\n{sql50}"
+        )
+        assert n50 == pinned, f"{name}: expected {pinned} queries, ran {n50}:\n{sql50}"
+
+    # What was measured is the full page, not an empty one.
+    board = intake.get(reverse("intake:board")).context["columns"]
+    assert all(len(column["cards"]) >= 2 for column in board), [
+        (c["key"], len(c["cards"])) for c in board
+    ]
+    due = counsellor.get(reverse("instruments:due")).context["items"]
+    assert {d.state for d in due} >= {"overdue", "due"}
+    measures = counsellor.get(reverse("measures:list", args=[world.active.pk])).context
+    assert {t["definition"].code for t in measures["trends"]} == {"PHQ-9", "GAD-7", "AUDIT-C"}
+    assert measures["alerts"] and measures["due"]
+    chart = supervisor.get(reverse("participants:chart", args=[admitted.pk])).content.decode()
+    assert "F10.20" in chart and "Treatment consent signed" in chart
+    today = intake.get(reverse("core:today")).content.decode()
+    assert "panel-pipeline" in today and "panel-safety" in today

@@ -40,6 +40,15 @@ def ep(name: str, **more: Any) -> Callable[[World], dict[str, Any]]:
     }
 
 
+def episode(name: str) -> Callable[[World], dict[str, Any]]:
+    """Intake pages name only the episode."""
+    return lambda w: {"episode_pk": w.participants[name].current_episode_id}
+
+
+def record(name: str, kwarg: str = "pk") -> Callable[[World], dict[str, Any]]:
+    return lambda w: {kwarg: w.records[name].pk}
+
+
 RULES: dict[str, Rule] = {
     "core:today": Rule("norole", None),
     "core:audit_log": Rule("compliance", "counsellor"),
@@ -75,6 +84,43 @@ RULES: dict[str, Rule] = {
     "participants:episode_edit": Rule("counsellor", "billing", ep("referred"), outsider_404=True),
     "participants:episode_transition": Rule(
         "counsellor", "lab", ep("referred", to_status="screening"), outsider_404=True
+    ),
+    # --- intake: intake.view to see, intake.manage to act (a supervisor sees but does
+    # not take referrals), assessment.write for ASAM assessments ---------------------
+    "intake:board": Rule("intake", "lab"),
+    "intake:new": Rule("intake", "supervisor"),
+    "intake:referral": Rule("intake", "lab", episode("screening"), outsider_404=True),
+    "intake:edit": Rule("intake", "supervisor", episode("screening"), outsider_404=True),
+    "intake:contact": Rule("intake", "supervisor", episode("screening"), outsider_404=True),
+    "intake:close": Rule("intake", "supervisor", episode("screening"), outsider_404=True),
+    "intake:prescreen": Rule("intake", "supervisor", episode("referred"), outsider_404=True),
+    # A referral without a draft (with one, the page sends the user to the draft).
+    "intake:assessment_new": Rule("counsellor", "lab", episode("referred"), outsider_404=True),
+    # Only a draft is edited (a signed assessment redirects to its page).
+    "intake:assessment_edit": Rule(
+        "counsellor", "billing", record("draft_assessment"), outsider_404=True
+    ),
+    "intake:assessment": Rule(
+        "supervisor", "billing", record("signed_assessment"), outsider_404=True
+    ),
+    # Only an Assessed episode with a signed assessment answers 200 (otherwise 409).
+    "intake:admit": Rule("intake", "supervisor", episode("assessed"), outsider_404=True),
+    # --- measures (clinical.view to read, instrument.give to give) -----------------------
+    "measures:list": Rule("counsellor", "lab", p("active"), outsider_404=True),
+    "measures:give_choose": Rule("counsellor", "billing", p("active"), outsider_404=True),
+    "measures:give": Rule(
+        "intake", "lab", lambda w: {"pk": w.active.pk, "code": "PHQ-9"}, outsider_404=True
+    ),
+    "measures:response": Rule(
+        "counsellor",
+        "compliance",
+        lambda w: {"pk": w.active.pk, "response_pk": w.response.pk},
+        outsider_404=True,
+    ),
+    "instruments:due": Rule("counsellor", "lab"),
+    "instruments:alert": Rule("counsellor", "billing", record("alert", "alert_pk"), True),
+    "instruments:settings": Rule(
+        "director", "counsellor", lambda w: {"program_pk": w.program.pk}, outsider_404=True
     ),
 }
 
@@ -159,3 +205,43 @@ def test_right_user_gets_the_page_and_an_audit_event(login, world, name):
 def test_public_pages_answer_anonymous(client, db):
     assert client.get(reverse("accounts:login")).status_code == 200
     assert client.get(reverse("healthz")).json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("name", "persona", "kwargs", "status", "to"),
+    [
+        # Admission follows a signed assessment of an Assessed episode.
+        ("intake:admit", "intake", episode("screening"), 409, None),
+        ("intake:admit", "intake", episode("active"), 409, None),
+        # Closing, screening, editing and logging contact are for open referrals.
+        ("intake:close", "intake", episode("active"), 409, None),
+        ("intake:prescreen", "intake", episode("active"), 409, None),
+        ("intake:edit", "intake", episode("active"), 409, None),
+        ("intake:contact", "intake", episode("active"), 409, None),
+        # A new assessment beside a draft opens the draft; a signed one is not edited.
+        (
+            "intake:assessment_new",
+            "counsellor",
+            episode("screening"),
+            302,
+            lambda w: reverse("intake:assessment_edit", args=[w.draft_assessment.pk]),
+        ),
+        (
+            "intake:assessment_edit",
+            "counsellor",
+            record("signed_assessment"),
+            302,
+            lambda w: reverse("intake:assessment", args=[w.signed_assessment.pk]),
+        ),
+        # An instrument the catalogue does not know.
+        ("measures:give", "counsellor", lambda w: {"pk": w.active.pk, "code": "NOPE"}, 404, None),
+    ],
+)
+def test_pages_that_depend_on_the_state_of_the_record(
+    login, world, name, persona, kwargs, status, to
+):
+    client = login(world.users[persona])
+    response = client.get(reverse(name, kwargs=kwargs(world)))
+    assert response.status_code == status
+    if to:
+        assert response["Location"] == to(world)

@@ -6,6 +6,7 @@ from django.urls import reverse
 from openiop.core.models import AuditEvent
 from openiop.participants.choices import EpisodeStatus as S
 from openiop.participants.models import Participant
+from openiop.testing import make_participant
 
 pytestmark = pytest.mark.django_db
 
@@ -37,32 +38,50 @@ def test_intake_registers_a_referral(world, login):
     assert b"Robin Hale" in chart.content and b"Start screening" in chart.content
 
 
-def test_counsellor_moves_an_episode_through_to_active(world, login):
+def test_counsellor_moves_an_episode_through_the_generic_steps(world, login):
     client = login(world.counsellor)
     p = world.referred
     today = world.program.today().isoformat()
-    for to in ("screening", "assessed"):
-        r = client.post(transition_url(p, to), {"effective_date": today})
-        assert r.status_code == 302, r.content[:600]
+    r = client.post(transition_url(p, "screening"), {"effective_date": today})
+    assert r.status_code == 302, r.content[:600]
+    admitted = make_participant(
+        world.program, world.intake, last="Admitted", status=S.ADMITTED, counsellor=world.counsellor
+    )
+    r = client.post(transition_url(admitted, "active"), {"effective_date": today})
+    assert r.status_code == 302
+    admitted.refresh_from_db()
+    assert admitted.current_episode.status == S.ACTIVE
+    chart = client.get(reverse("participants:chart", args=[admitted.pk]))
+    assert b"Discharge" in chart.content
+
+
+@pytest.mark.parametrize(
+    ("status", "to", "guided"),
+    [(S.SCREENING, "assessed", "/assessment/"), (S.ASSESSED, "admitted", "/admit/")],
+)
+def test_steps_with_their_own_form_are_refused_here_and_point_to_it(
+    world, login, status, to, guided
+):
+    """Assessed needs a signed assessment and Admitted the admission form (diagnoses,
+    consents): the generic status page refuses them and links to the right form."""
+    client = login(world.counsellor)
+    p = make_participant(world.program, world.intake, last="Guided", status=status)
     track = world.program.tracks.get(name="Morning")
     r = client.post(
-        transition_url(p, "admitted"),
+        transition_url(p, to),
         {
-            "effective_date": today,
+            "effective_date": world.program.today().isoformat(),
             "level_of_care": "3:2.1",
             "track": track.pk,
             "primary_counsellor": world.counsellor.pk,
         },
     )
-    assert r.status_code == 302, r.content[:800]
-    r = client.post(transition_url(p, "active"), {"effective_date": today})
-    assert r.status_code == 302
-    p.refresh_from_db()
-    ep = p.current_episode
-    assert (ep.status, ep.track, ep.primary_counsellor) == (S.ACTIVE, track, world.counsellor)
-    assert ep.admission_date.isoformat() == today
+    assert r.status_code == 409
+    assert guided.encode() in r.content
+    p.current_episode.refresh_from_db()
+    assert p.current_episode.status == status
     chart = client.get(reverse("participants:chart", args=[p.pk]))
-    assert b"Discharge" in chart.content
+    assert f"/intake/{p.current_episode_id}{guided}".encode() in chart.content
 
 
 def test_refused_transition_says_why_and_changes_nothing(world, login):
