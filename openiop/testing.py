@@ -362,7 +362,10 @@ def add_intake_and_measures(world: World) -> None:
 
     # world.active was admitted 27 days ago (make_participant: referral + 3 days).
     active = world.participants["active"]
-    admitted = active.current_episode.admission_date
+    episode = active.current_episode
+    if episode is None or episode.admission_date is None:
+        raise RuntimeError("world.active is admitted")
+    admitted = episode.admission_date
     give(
         active,
         counsellor,

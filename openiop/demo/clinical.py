@@ -169,8 +169,8 @@ def bam_answers(progress: float, rng: random.Random) -> list[int]:
             value = round(1 + 3 * progress + rng.uniform(-0.5, 0.5))
         else:  # risk items
             value = round(3 * (1 - progress) + rng.uniform(-0.5, 0.5))
-        allowed = sorted(o.value for o in item.options)
-        out.append(min(allowed, key=lambda v, value=value: abs(v - min(max(value, 0), top))))
+        wanted = min(max(value, 0), top)
+        out.append(min((o.value for o in item.options), key=lambda v: abs(v - wanted)))
     return out
 
 

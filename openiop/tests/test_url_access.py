@@ -118,7 +118,9 @@ RULES: dict[str, Rule] = {
         outsider_404=True,
     ),
     "instruments:due": Rule("counsellor", "lab"),
-    "instruments:alert": Rule("counsellor", "billing", record("alert", "alert_pk"), True),
+    "instruments:alert": Rule(
+        "counsellor", "billing", record("alert", "alert_pk"), outsider_404=True
+    ),
     "instruments:settings": Rule(
         "director", "counsellor", lambda w: {"program_pk": w.program.pk}, outsider_404=True
     ),
