@@ -516,9 +516,10 @@ def admit(
     Admitted with its level, track and counsellor, and close the referral as admitted."""
     at = at or timezone.now()
     with transaction.atomic():
-        locked = Episode.objects.select_for_update().select_related("program").get(pk=episode.pk)
-        return _admit(
-            locked,
+        # Lock and re-read: the checks below must see the episode as it is now.
+        episode = Episode.objects.select_for_update().select_related("program").get(pk=episode.pk)
+        return _admit_locked(
+            episode,
             actor=actor,
             identity=identity,
             level_of_care=level_of_care,
@@ -536,24 +537,18 @@ def admit(
         )
 
 
-def _admit(
-    episode: Episode,
-    *,
-    actor: Any,
-    identity: Mapping[str, Any],
-    level_of_care: str,
-    track: Any,
-    primary_counsellor: Any,
-    admission_date: dt.date,
-    diagnoses: list[DiagnosisInput],
-    consent_signed_on: dt.date,
-    consent_signature: str,
-    notice_given_on: dt.date,
-    notice_acknowledged: bool,
-    level_reason: str,
-    participant_version: int | None,
-    at: dt.datetime,
-) -> Admission:
+def _admit_locked(episode: Episode, *, actor: Any, at: dt.datetime, **given: Any) -> Admission:
+    """`admit` on an episode locked in the caller's transaction."""
+    identity: Mapping[str, Any] = given["identity"]
+    level_of_care: str = given["level_of_care"]
+    admission_date: dt.date = given["admission_date"]
+    diagnoses: list[DiagnosisInput] = given["diagnoses"]
+    consent_signature: str = given["consent_signature"]
+    level_reason: str = given["level_reason"]
+    participant_version: int | None = given["participant_version"]
+    track, primary_counsellor = given["track"], given["primary_counsellor"]
+    consent_signed_on, notice_given_on = given["consent_signed_on"], given["notice_given_on"]
+    notice_acknowledged: bool = given["notice_acknowledged"]
     if episode.status != EpisodeStatus.ASSESSED:
         raise IntakeRefused(
             "Admission follows a signed assessment: this referral is "
