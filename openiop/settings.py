@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "openiop.participants",
     "openiop.instruments",
     "openiop.intake",
+    "openiop.scheduling",
+    "openiop.attendance",
     "openiop.demo",
 ]
 

@@ -17,6 +17,16 @@ Intake and measures records, made through their services as the pages make them:
 - `world.active` has instrument histories (PHQ-9 twice, GAD-7): the latest PHQ-9
   (`world.response`) answered item 9 above 0, which raised an open safety alert
   (`world.alert`) for its counsellor.
+
+The schedule (`add_schedule`): the Morning track's weekly template (`world.slot`, Mon,
+Tue and Thu 09:00–12:00, facilitated by the counsellor in the Group Room, topics from the
+curriculum), its sessions generated from two weeks ago to a week ahead, a closure next
+month (`world.closure`), attendance taken at the last past session (`world.session`,
+where `world.active` was present), a future session (`world.future_session`), an
+individual appointment for `world.active` (`world.appointment`), a check-in that reported
+use (`world.check_in`) and so an open engagement alert (`world.engagement_alert`), a topic
+given as individual work (`world.assignment`), and calendar feeds for the counsellor
+(`world.staff_feed_token`) and for `world.active` (`world.participant_feed_token`).
 """
 
 from __future__ import annotations
@@ -333,7 +343,112 @@ def build_world() -> World:
         other, world.users["outsider"], last="Foreign", status=S.ACTIVE
     )
     add_intake_and_measures(world)
+    add_schedule(world)
     return world
+
+
+def add_schedule(world: World) -> None:
+    """Template, sessions, attendance, a check-in, an alert, feeds (see the module doc)."""
+    from decimal import Decimal
+
+    from openiop.attendance import rules as attendance_rules
+    from openiop.attendance import services as attendance_services
+    from openiop.scheduling import services as schedule
+    from openiop.scheduling.choices import SessionKind
+    from openiop.scheduling.models import Session, TemplateSlot
+
+    program, counsellor, director = world.program, world.counsellor, world.director
+    today = program.today()
+    track = program.tracks.get(name="Morning")
+    room = program.site.rooms.get(name="Group Room")
+    session_type = program.session_types.get(name="Process group")
+    Topic.objects.create(program=program, title="Coping with cravings", sequence=2)
+    Topic.objects.create(program=program, title="Relapse prevention", sequence=3)
+    slot = TemplateSlot.objects.create(
+        track=track,
+        weekday=0,
+        start_time=dt.time(9),
+        end_time=dt.time(12),
+        session_type=session_type,
+        facilitator=counsellor,
+        room=room,
+        uses_curriculum=True,
+    )
+    for weekday in (1, 3):
+        TemplateSlot.objects.create(
+            track=track,
+            weekday=weekday,
+            start_time=dt.time(9),
+            end_time=dt.time(12),
+            session_type=session_type,
+            facilitator=counsellor,
+            room=room,
+            uses_curriculum=True,
+        )
+    world.records["slot"] = slot
+    schedule.generate(
+        track, today - dt.timedelta(days=14), today + dt.timedelta(days=7), actor=director
+    )
+    closure, _ = schedule.add_closure(
+        program,
+        first_day=today + dt.timedelta(days=40),
+        last_day=today + dt.timedelta(days=40),
+        reason="Staff training day",
+        actor=director,
+    )
+    world.records["closure"] = closure
+    past = Session.objects.filter(track=track, date__lt=today).order_by("-starts_at")
+    session = past.first()
+    future = Session.objects.filter(track=track, date__gt=today).order_by("starts_at").first()
+    if session is None or future is None:
+        raise RuntimeError("the Morning track has sessions before and after today")
+    attendance_services.mark_all_present(session, actor=counsellor)
+    world.records["session"] = session
+    world.records["future_session"] = future
+    active = world.participants["active"]
+    episode = active.current_episode
+    if episode is None:
+        raise RuntimeError("world.active has an episode")
+    world.records["appointment"] = schedule.create_session(
+        schedule.SessionInput(
+            program=program,
+            session_type=session_type,
+            kind=SessionKind.INDIVIDUAL,
+            title="Individual session",
+            day=today + dt.timedelta(days=2),
+            start=dt.time(14),
+            end=dt.time(15),
+            facilitator=counsellor,
+            room=room,
+        ),
+        actor=counsellor,
+        episodes=[episode],
+    )
+    world.records["check_in"] = attendance_services.record_check_in(
+        episode,
+        attendance_rules.CheckInValues(
+            mood=5,
+            craving=4,
+            used=True,
+            substances="alcohol",
+            stress=6,
+            sleep_hours=Decimal("6.5"),
+        ),
+        actor=counsellor,
+        session=session,
+        day=session.date,
+    )
+    from openiop.attendance.models import EngagementAlert
+
+    world.records["engagement_alert"] = EngagementAlert.objects.get(episode=episode)
+    topic = program.topics.get(title="Relapse prevention")
+    world.records["assignment"] = schedule.assign_topic(
+        episode, topic, actor=counsellor, today=today
+    )
+    world.records["staff_feed_token"] = schedule.issue_feed(actor=counsellor, user=counsellor)
+    world.records["participant_feed_token"] = schedule.issue_feed(
+        actor=counsellor, participant=active
+    )
 
 
 def add_intake_and_measures(world: World) -> None:

@@ -1,7 +1,10 @@
 from django.urls import include, path
 
+from openiop.attendance import urls as attendance_urls
 from openiop.core import views as core_views
 from openiop.instruments import urls as instrument_urls
+from openiop.scheduling import urls as scheduling_urls
+from openiop.scheduling import views as scheduling_views
 
 urlpatterns = [
     path("", include("openiop.core.urls")),
@@ -11,6 +14,11 @@ urlpatterns = [
     path("participants/<int:pk>/measures/", include(instrument_urls.participant_patterns)),
     path("measures/", include("openiop.instruments.urls")),
     path("intake/", include("openiop.intake.urls")),
+    path("schedule/", include("openiop.scheduling.urls")),
+    path("participants/<int:pk>/schedule/", include(scheduling_urls.participant_patterns)),
+    path("attendance/", include("openiop.attendance.urls")),
+    path("participants/<int:pk>/check-ins/", include(attendance_urls.participant_patterns)),
+    path("ical/<str:token>.ics", scheduling_views.ical_feed, name="ical_feed"),
     path("healthz", core_views.healthz, name="healthz"),
 ]
 

@@ -14,6 +14,7 @@ NAV = [
     ("Today", "core:today", None),
     ("Participants", "participants:list", Perm.PARTICIPANT_VIEW),
     ("Referrals", "intake:board", Perm.INTAKE_VIEW),
+    ("Schedule", "scheduling:calendar", Perm.SCHEDULE_VIEW),
     ("Measures due", "instruments:due", Perm.INSTRUMENT_GIVE),
     ("Program set-up", "programs:home", Perm.PROGRAM_CONFIGURE),
     ("Staff", "accounts:staff_list", Perm.USERS_MANAGE),

@@ -33,6 +33,15 @@ class Perm(models.TextChoices):
     ASSESSMENT_WRITE = "assessment.write", "Write and sign ASAM assessments"
     INSTRUMENT_GIVE = "instrument.give", "Give instruments and record the answers"
     SAFETY_RESPOND = "safety.respond", "Document the clinical response to a safety alert"
+    SCHEDULE_VIEW = "schedule.view", "See the program calendar and session rosters"
+    SCHEDULE_MANAGE = (
+        "schedule.manage",
+        "Generate sessions, book appointments and walk-ins, cancel sessions",
+    )
+    ATTENDANCE_TAKE = (
+        "attendance.take",
+        "Take attendance, record check-ins, answer engagement alerts",
+    )
 
 
 class Role(models.TextChoices):
@@ -56,6 +65,8 @@ _CLINICAL_READ = {
 # Clinicians assess, measure and respond to risk; intake coordinators assess and measure
 # but a safety response is a clinician's (issue 4, point 5).
 _CLINICAL_WORK = {Perm.ASSESSMENT_WRITE, Perm.INSTRUMENT_GIVE, Perm.SAFETY_RESPOND}
+# Running groups: the calendar, booking, attendance and check-ins (issue 5).
+_GROUP_WORK = {Perm.SCHEDULE_VIEW, Perm.SCHEDULE_MANAGE, Perm.ATTENDANCE_TAKE}
 
 # Each role sees what its work needs (issue 3, point 7): lab sees identity and screening;
 # billing sees coverage, attendance and billing but not clinical notes; compliance sees
@@ -74,6 +85,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.INTAKE_MANAGE,
         }
         | _CLINICAL_WORK
+        | _GROUP_WORK
     ),
     Role.INTAKE: frozenset(
         _CLINICAL_READ
@@ -85,6 +97,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.INTAKE_MANAGE,
             Perm.ASSESSMENT_WRITE,
             Perm.INSTRUMENT_GIVE,
+            # Intake books first appointments; it does not run groups.
+            Perm.SCHEDULE_VIEW,
+            Perm.SCHEDULE_MANAGE,
         }
     ),
     Role.COUNSELLOR: frozenset(
@@ -97,11 +112,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.INTAKE_MANAGE,
         }
         | _CLINICAL_WORK
+        | _GROUP_WORK
     ),
     Role.SUPERVISOR: frozenset(
         _CLINICAL_READ
         | {Perm.PARTICIPANT_CHANGE, Perm.EPISODE_CHANGE, Perm.EPISODE_TRANSITION}
         | _CLINICAL_WORK
+        | _GROUP_WORK
     ),
     Role.LAB: frozenset({Perm.PARTICIPANT_VIEW, Perm.SCREENING_VIEW}),
     Role.BILLING: frozenset({Perm.PARTICIPANT_VIEW, Perm.ATTENDANCE_VIEW, Perm.BILLING_VIEW}),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q
@@ -12,7 +13,6 @@ from django.utils import timezone
 from openiop.core.access import StaffRequest
 from openiop.core.board import Panel, register_panel
 from openiop.core.roles import Perm
-from openiop.programs.models import Track
 
 from .access import visible_participants
 from .choices import OPEN_STATUSES, EpisodeStatus
@@ -23,6 +23,27 @@ from .models import Episode
 REFERRAL_STALE_DAYS = 3
 ADMITTED_NOT_STARTED_DAYS = 7
 CASELOAD_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class CaseloadColumn:
+    """A column other areas add to the caseload (e.g. hours this week). `values` takes the
+    caseload's episodes and returns {episode pk: cell}; it must run a fixed number of
+    queries whatever the caseload's size."""
+
+    key: str
+    label: str
+    perm: str
+    values: Callable[[list[Episode]], dict[int, Any]]
+    numeric: bool = False
+
+
+CASELOAD_COLUMNS: dict[str, CaseloadColumn] = {}
+
+
+def register_caseload_column(column: CaseloadColumn) -> CaseloadColumn:
+    CASELOAD_COLUMNS[column.key] = column
+    return column
 
 
 def caseload_context(request: StaffRequest) -> dict[str, Any] | None:
@@ -40,6 +61,8 @@ def caseload_context(request: StaffRequest) -> dict[str, Any] | None:
         .distinct()
         .order_by("participant__legal_last_name", "participant__legal_first_name")[:CASELOAD_LIMIT]
     )
+    columns = [c for c in CASELOAD_COLUMNS.values() if user.has_perm_code(c.perm)]
+    values = [c.values(episodes) for c in columns]
     rows = []
     for ep in episodes:
         today = ep.program.today()
@@ -49,9 +72,10 @@ def caseload_context(request: StaffRequest) -> dict[str, Any] | None:
                 "participant": ep.participant,
                 "days": ep.days_in_program(today),
                 "primary": ep.primary_counsellor_id == user.pk,
+                "extra": [v.get(ep.pk) for v in values],
             }
         )
-    return {"rows": rows, "limit": CASELOAD_LIMIT}
+    return {"rows": rows, "limit": CASELOAD_LIMIT, "columns": columns}
 
 
 def alerts_context(request: StaffRequest) -> dict[str, Any] | None:
@@ -118,36 +142,5 @@ register_panel(
         "participants/panels/alerts.html",
         alerts_context,
         order=5,
-    )
-)
-
-
-def groups_today_context(request: StaffRequest) -> dict[str, Any] | None:
-    user = request.user
-    tracks = list(
-        Track.objects.filter(program_id__in=user.program_ids, retired=False)
-        .select_related("program")
-        .order_by("start_time")
-    )
-    if not tracks:
-        return None
-    todays = [t for t in tracks if t.meets_on(t.program.today())]
-    counts = Counter(
-        Episode.objects.filter(track__in=todays, status="active", voided=False).values_list(
-            "track_id", flat=True
-        )
-    )
-    rows = [{"track": t, "expected": counts.get(t.pk, 0)} for t in todays]
-    return {"rows": rows}
-
-
-register_panel(
-    Panel(
-        "groups_today",
-        "Groups meeting today",
-        Perm.PARTICIPANT_VIEW,
-        "participants/panels/groups_today.html",
-        groups_today_context,
-        order=10,
     )
 )

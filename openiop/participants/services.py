@@ -15,7 +15,7 @@ from openiop.core.choices import AuditAction
 from openiop.core.models import Sequence
 from openiop.core.records import lock_for_edit, save_change
 
-from . import lifecycle
+from . import hooks, lifecycle
 from .choices import OPEN_STATUSES, EpisodeStatus
 from .models import Episode, EpisodeTransition, Participant, format_record_number
 
@@ -189,8 +189,13 @@ def update_episode(
     changes: dict[str, Any],
     care_team: list[Any] | None,
     expected_version: int,
+    effective_date: dt.date | None = None,
 ) -> Episode:
-    """Change level of care, track, primary counsellor and care team."""
+    """Change level of care, track, primary counsellor and care team.
+
+    A track change takes effect on `effective_date` (default: the program's today); the
+    scheduling area keeps the earlier track's enrolment as history.
+    """
     with transaction.atomic():
         current = lock_for_edit(Episode, episode.pk, expected_version, what="episode")
         if not current.is_open:
@@ -210,6 +215,12 @@ def update_episode(
         else:
             after["care_team"] = before["care_team"]
         save_change(current, actor=actor, fields=fields, changes=audit.diff(before, after))
+        if "track" in fields:
+            hooks.episode_changed(
+                current,
+                actor=actor,
+                effective_date=effective_date or current.program.today(),
+            )
     return current
 
 
@@ -281,6 +292,7 @@ def transition_episode(
             changes=audit.diff(before, after),
             reason=reason.strip(),
         )
+        hooks.episode_changed(current, actor=actor, effective_date=effective_date)
     return current
 
 

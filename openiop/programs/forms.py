@@ -29,6 +29,9 @@ class ProgramForm(forms.ModelForm):
             "level_of_care",
             "population",
             "min_weekly_hours",
+            "absence_alert_after",
+            "below_minimum_alerts",
+            "craving_alert_at",
             "counsellors_see_care_team_only",
             "retired",
         ]
@@ -37,6 +40,20 @@ class ProgramForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if sites is not None:
             cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
+        # Attendance policy: blank keeps the default (issue 5).
+        for name in ("absence_alert_after", "craving_alert_at"):
+            self.fields[name].required = False
+
+    def _default(self, name: str) -> int:
+        return int(Program._meta.get_field(name).get_default())
+
+    def clean_absence_alert_after(self) -> int:
+        value = self.cleaned_data.get("absence_alert_after")
+        return self._default("absence_alert_after") if value is None else value
+
+    def clean_craving_alert_at(self) -> int:
+        value = self.cleaned_data.get("craving_alert_at")
+        return self._default("craving_alert_at") if value is None else value
 
     def clean(self):
         super().clean()

@@ -41,6 +41,22 @@ class Program(ReferenceData):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("60"))],
         help_text="ASAM 2.1: at least 9 h/week for adults, 6 for adolescents.",
     )
+    absence_alert_after = models.PositiveSmallIntegerField(
+        "alert after consecutive absences",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="The counsellor is alerted after this many absences in a row (issue 5).",
+    )
+    below_minimum_alerts = models.BooleanField(
+        default=True,
+        help_text="Alert the counsellor when a participant's week ends below the hour minimum.",
+    )
+    craving_alert_at = models.PositiveSmallIntegerField(
+        "craving alert threshold",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="A check-in craving (0–10) at or above this alerts the counsellor.",
+    )
     counsellors_see_care_team_only = models.BooleanField(
         default=False,
         help_text="Counsellors see only participants whose care team they are on.",

@@ -32,6 +32,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from openiop.accounts.models import RoleAssignment, User
+from openiop.attendance import services as attendance_services
+from openiop.attendance.models import Attendance, CheckIn, EngagementAlert
 from openiop.core.models import AuditEvent, Sequence
 from openiop.instruments import services as instrument_services
 from openiop.instruments.definitions import all_definitions
@@ -46,10 +48,21 @@ from openiop.intake.models import (
     PreScreen,
     Referral,
 )
+from openiop.participants import services as participant_services
 from openiop.participants.choices import EpisodeStatus as S
 from openiop.participants.models import Episode, EpisodeTransition, Participant
 from openiop.participants.services import PARTICIPANT_FIELDS
 from openiop.programs.models import Program, Room, SessionType, Site, Topic, Track
+from openiop.scheduling.models import (
+    Booking,
+    Closure,
+    CurriculumItem,
+    Enrolment,
+    FeedToken,
+    Session,
+    TemplateSlot,
+    TopicAssignment,
+)
 from openiop.testing import (
     CLEAR_SCREEN,
     PASSWORD,
@@ -92,6 +105,17 @@ FINGERPRINTED = [
     InstrumentResponse,
     InstrumentSetting,
     SafetyAlert,
+    TemplateSlot,
+    Session,
+    Closure,
+    Enrolment,
+    Booking,
+    CurriculumItem,
+    TopicAssignment,
+    FeedToken,
+    Attendance,
+    CheckIn,
+    EngagementAlert,
 ]
 
 
@@ -245,6 +269,63 @@ def ep_kwargs(name: str, **more: Any) -> Callable[[World], dict[str, Any]]:
 
 def other_track(w: World) -> int:
     return w.other_program.tracks.first().pk
+
+
+# --- the schedule's payloads ---------------------------------------------------------------
+
+
+def morning(w: World) -> Track:
+    return w.program.tracks.get(name="Morning")
+
+
+SLOT_KINDS = {
+    "weekday": INT,  # a choice of 0–6: Monday (0) is a real answer
+    "start_time": TIME,
+    "end_time": TIME,
+    "session_type": FK,
+    "title": TEXT,
+    "facilitator": FK,
+    "room": FK,
+    "modality": CHOICE,
+    "join_link": TEXT,
+    "capacity": INT,
+    "topic": FK,
+    "uses_curriculum": BOOL,
+}
+
+
+def slot_valid(w: World) -> Payload:
+    return {
+        "weekday": "3",
+        "start_time": "12:15",
+        "end_time": "13:00",
+        "session_type": w.program.session_types.get(name="Process group").pk,
+        "title": "Mindfulness",
+        "facilitator": w.supervisor.pk,
+        "room": w.program.site.rooms.get(name="Group Room").pk,
+        "modality": "in_person",
+        "join_link": "",
+        "capacity": "8",
+        "topic": "",
+    }
+
+
+def appointment_valid(w: World) -> Payload:
+    return {
+        "kind": "individual",
+        "episode": w.active.current_episode_id,
+        "session_type": w.program.session_types.get(name="Individual").pk,
+        "title": "",
+        "day": w.appointment.date.isoformat(),
+        "start": "16:00",
+        "end": "17:00",
+        "facilitator": w.intake.pk,
+        "room": w.program.site.rooms.get(name="Group Room").pk,
+        "modality": "in_person",
+        "join_link": "",
+        "capacity": "",
+        "capacity_override": "",
+    }
 
 
 # --- the endpoints --------------------------------------------------------------------
@@ -1295,6 +1376,223 @@ ENDPOINTS: dict[str, Endpoint] = {
             "as the outsider": replace(**{AS: "outsider"}),
         },
     ),
+    # --- schedule ---------------------------------------------------------------------
+    "scheduling:template": Endpoint(
+        "scheduling:template",
+        "director",
+        lambda w: {"pk": morning(w).pk},
+        SLOT_KINDS,
+        ("weekday", "start_time", "end_time", "session_type", "modality"),
+        slot_valid,
+        {
+            "end before start": replace(start_time="13:00", end_time="12:15"),
+            "a day the track does not meet": replace(weekday="2"),
+            "telehealth without a join link": replace(modality="telehealth"),
+            "a join link that is not a URL": replace(
+                modality="telehealth", join_link="javascript:alert(1)"
+            ),
+            "larger than the room": replace(capacity="13"),
+            "a fixed topic and the curriculum": replace(
+                topic=lambda w: w.program.topics.first().pk, uses_curriculum="on"
+            ),
+            "another program's session type": replace(
+                session_type=lambda w: w.other_program.session_types.first().pk
+            ),
+            "another site's room": replace(room=lambda w: w.other_program.site.rooms.first().pk),
+            "another program's facilitator": replace(facilitator=lambda w: w.outsider.pk),
+            "another program's track": replace(
+                **{KW: lambda w: {"pk": w.other_program.tracks.first().pk}}
+            ),
+            "as counsellor": replace(**{AS: "counsellor"}),
+        },
+    ),
+    "scheduling:generate": Endpoint(
+        "scheduling:generate",
+        "counsellor",
+        lambda w: {"pk": morning(w).pk},
+        {"first": DATE, "last": DATE},
+        ("first", "last"),
+        lambda w: {"first": day(w, 8), "last": day(w, 20)},
+        {
+            "last before first": replace(first=lambda w: day(w, 20), last=lambda w: day(w, 8)),
+            "more than a year": replace(last=lambda w: day(w, 400)),
+            "a track with no template": replace(
+                **{KW: lambda w: {"pk": w.program.tracks.get(name="Evening").pk}}
+            ),
+            "a clash with the facilitator's appointment": replace(
+                first=lambda w: w.clash_day.isoformat(), last=lambda w: w.clash_day.isoformat()
+            ),
+            "another program's track": replace(
+                **{KW: lambda w: {"pk": w.other_program.tracks.first().pk}}
+            ),
+            "as lab": replace(**{AS: "lab"}),
+        },
+    ),
+    "scheduling:closures": Endpoint(
+        "scheduling:closures",
+        "director",
+        lambda w: {"pk": w.program.pk},
+        {"reason": TEXT, "first_day": DATE, "last_day": DATE},
+        ("reason", "first_day"),
+        lambda w: {"reason": "Winter break", "first_day": day(w, 50), "last_day": day(w, 52)},
+        {
+            "last day before the first": replace(last_day=lambda w: day(w, 49)),
+            "more than 93 days": replace(last_day=lambda w: day(w, 150)),
+            "reason over 120": replace(reason="r" * 121),
+            "another program": replace(**{KW: lambda w: {"pk": w.other_program.pk}}),
+            "as counsellor": replace(**{AS: "counsellor"}),
+        },
+    ),
+    "scheduling:session_new": Endpoint(
+        "scheduling:session_new",
+        "intake",
+        lambda w: {},
+        {
+            "kind": CHOICE,
+            "episode": FK,
+            "session_type": FK,
+            "title": TEXT,
+            "day": DATE,
+            "start": TIME,
+            "end": TIME,
+            "facilitator": FK,
+            "room": FK,
+            "modality": CHOICE,
+            "join_link": TEXT,
+            "capacity": INT,
+            "capacity_override": TEXT,
+        },
+        ("kind", "session_type", "day", "start", "end", "modality"),
+        appointment_valid,
+        {
+            "end before start": replace(start="17:00", end="16:00"),
+            "an appointment without a participant": replace(episode=""),
+            "another program's participant": replace(
+                episode=lambda w: w.foreign.current_episode_id
+            ),
+            "a participant not in care": replace(episode=lambda w: w.referred.current_episode_id),
+            "telehealth without a join link": replace(modality="telehealth"),
+            "in person without a room": replace(room=""),
+            "the facilitator is already booked": replace(
+                day=lambda w: w.appointment.date.isoformat(), start="14:30", end="15:30"
+            ),
+            "the participant is in group then": replace(
+                day=lambda w: w.future_session.date.isoformat(),
+                start="10:00",
+                end="11:00",
+                facilitator=lambda w: w.supervisor.pk,
+                room=lambda w: w.program.site.rooms.get(name="Room B").pk,
+            ),
+            "capacity 0": replace(capacity="0"),
+            "as lab": replace(**{AS: "lab"}),
+        },
+    ),
+    "scheduling:session_cancel": Endpoint(
+        "scheduling:session_cancel",
+        "counsellor",
+        lambda w: {"pk": w.future_session.pk},
+        {"reason": TEXT},
+        ("reason",),
+        lambda w: {"reason": "Facilitator ill; no cover."},
+        {
+            "reason over 300": replace(reason="r" * 301),
+            "a session that took place": replace(**{KW: lambda w: {"pk": w.session.pk}}),
+            "another program's session": replace(**{KW: lambda w: {"pk": w.foreign_session.pk}}),
+            "a session that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+            "as lab": replace(**{AS: "lab"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "scheduling:session_topic": Endpoint(
+        "scheduling:session_topic",
+        "counsellor",
+        lambda w: {"pk": w.session.pk},
+        {"version": INT, "topic": FK},
+        ("version",),
+        lambda w: {
+            "version": Session.objects.get(pk=w.session.pk).version,
+            "topic": w.program.topics.exclude(pk=w.session.topic_id).first().pk,
+        },
+        {
+            "a stale version": replace(version=lambda w: w.session.version - 1),
+            "another program's topic": replace(topic=lambda w: w.other_program.topics.first().pk),
+            "another program's session": replace(**{KW: lambda w: {"pk": w.foreign_session.pk}}),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
+    "scheduling:session_book": Endpoint(
+        "scheduling:session_book",
+        "counsellor",
+        lambda w: {"pk": w.future_session.pk},
+        {"episode": FK, "capacity_override": TEXT},
+        ("episode",),
+        lambda w: {
+            "episode": w.evening.current_episode_id,
+            "capacity_override": "",
+            "reason": "make_up",
+        },
+        {
+            "someone already on the roster": replace(episode=lambda w: w.active.current_episode_id),
+            "someone not in care": replace(episode=lambda w: w.referred.current_episode_id),
+            "another program's participant": replace(
+                episode=lambda w: w.foreign.current_episode_id
+            ),
+            "a cancelled session": replace(**{KW: lambda w: {"pk": w.cancelled_session.pk}}),
+            "as lab": replace(**{AS: "lab"}),
+        },
+    ),
+    "check_ins:new": Endpoint(
+        "check_ins:new",
+        "counsellor",
+        lambda w: {"pk": w.active.pk},
+        {
+            "mood": SCALE,
+            "craving": SCALE,
+            "used": CHOICE,
+            "substances": TEXT,
+            "stress": SCALE,
+            "sleep_hours": DECIMAL,
+            "note": TEXT,
+        },
+        ("mood", "craving", "used", "stress", "sleep_hours"),
+        lambda w: {
+            "mood": "6",
+            "craving": "2",
+            "used": "no",
+            "substances": "",
+            "stress": "3",
+            "sleep_hours": "7.5",
+            "note": "Steady week.",
+        },
+        {
+            "mood 0": replace(mood="0"),
+            "craving 11": replace(craving="11"),
+            "sleep 25 hours": replace(sleep_hours="25"),
+            "use without what": replace(used="yes"),
+            "what without use": replace(substances="alcohol"),
+            "substances over 200": replace(used="yes", substances="s" * 201),
+            "someone not in care": replace(**{KW: lambda w: {"pk": w.referred.pk}}),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
+    "attendance:alert": Endpoint(
+        "attendance:alert",
+        "counsellor",
+        lambda w: {"pk": w.engagement_alert.pk},
+        {"note": TEXT},
+        ("note",),
+        lambda w: {"note": "Called; agreed a plan for the weekend."},
+        {
+            "note over 500": replace(note="n" * 501),
+            "an alert already answered": replace(
+                **{KW: lambda w: {"pk": w.answered_engagement_alert.pk}}
+            ),
+            "another program's alert": replace(**{KW: lambda w: {"pk": w.foreign_engagement.pk}}),
+            "as billing": replace(**{AS: "billing"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
     # --- program set-up -------------------------------------------------------------
     "programs:create[site]": Endpoint(
         "programs:create",
@@ -1661,6 +1959,7 @@ def hostile_world(world: World) -> World:
     retired.save(update_fields=["retired"])
     world.retired_program = retired
     world.users["inactive"] = make_user("inactive", ["counsellor"], [world.program])
+    add_schedule_records(world)
     User.objects.filter(pk=world.inactive.pk).update(is_active=False)
     return world
 
@@ -1865,7 +2164,95 @@ def test_arbitrary_text_never_breaks_the_participant_forms(
 
 # --- intake and measures: what the generic cases cannot express ----------------------------
 
+
 # Tables written as part of another record's audited change.
+def add_schedule_records(world: World) -> None:
+    """Another program's session and alert, a participant on the Evening track, a
+    cancelled session, an answered engagement alert, a day the counsellor is booked."""
+    from decimal import Decimal
+
+    from openiop.attendance import rules
+    from openiop.scheduling import services as schedule
+
+    today = world.program.today()
+    other = world.other_program
+    outsider = world.outsider
+    foreign_episode = world.foreign.current_episode
+    world.records["foreign_session"] = schedule.create_session(
+        schedule.SessionInput(
+            program=other,
+            session_type=other.session_types.first(),
+            kind="individual",
+            title="Individual",
+            day=today + dt.timedelta(days=3),
+            start=dt.time(10),
+            end=dt.time(11),
+            facilitator=outsider,
+            room=other.site.rooms.first(),
+        ),
+        actor=outsider,
+        episodes=[foreign_episode],
+    )
+    world.records["foreign_engagement"] = attendance_services.raise_alert(
+        foreign_episode, "absences", "run-test", "2 absences in a row.", today
+    )
+    evening = make_participant(
+        world.program, world.intake, last="Evening", status=S.ACTIVE, counsellor=world.counsellor
+    )
+    episode = evening.current_episode
+    participant_services.update_episode(
+        episode,
+        actor=world.counsellor,
+        changes={"track": world.program.tracks.get(name="Evening")},
+        care_team=None,
+        expected_version=episode.version,
+        effective_date=episode.admission_date,
+    )
+    evening.refresh_from_db()
+    world.participants["evening"] = evening
+    cancelled = (
+        Session.objects.filter(track__name="Morning", track__program=world.program, date__gt=today)
+        .exclude(pk=world.future_session.pk)
+        .order_by("starts_at")
+        .first()
+    )
+    world.records["cancelled_session"] = schedule.cancel_session(
+        cancelled, actor=world.counsellor, reason="Snow day"
+    )
+    answered = attendance_services.record_check_in(
+        world.active.current_episode,
+        rules.CheckInValues(
+            mood=4, craving=9, used=False, substances="", stress=7, sleep_hours=Decimal("5")
+        ),
+        actor=world.counsellor,
+    )
+    alert = EngagementAlert.objects.get(key=f"checkin-{answered.pk}")
+    world.records["answered_engagement_alert"] = attendance_services.resolve_alert(
+        alert, actor=world.counsellor, note="Talked after group."
+    )
+    # The counsellor (the Morning facilitator) has an appointment on a day with no
+    # Morning session in the generated range's future: generating that day clashes.
+    clash_day = today + dt.timedelta(days=30)
+    while clash_day.weekday() not in (0, 1, 3):
+        clash_day += dt.timedelta(days=1)
+    schedule.create_session(
+        schedule.SessionInput(
+            program=world.program,
+            session_type=world.program.session_types.get(name="Individual"),
+            kind="individual",
+            title="Individual",
+            day=clash_day,
+            start=dt.time(11),
+            end=dt.time(12),
+            facilitator=world.counsellor,
+            room=world.program.site.rooms.get(name="Room B"),
+        ),
+        actor=world.counsellor,
+        episodes=[evening.current_episode],
+    )
+    world.records["clash_day"] = clash_day
+
+
 AUDITED_AS = {
     "participants.episodetransition": "participants.episode",  # the "transition" event
     "core.sequence": "participants.participant",  # the record number of a registration
@@ -1875,7 +2262,12 @@ WRITES = {"create", "change", "transition", "sign", "void"}
 
 @pytest.mark.parametrize(
     "key",
-    sorted(k for k in ENDPOINTS if k.split(":")[0] in ("intake", "measures", "instruments")),
+    sorted(
+        k
+        for k in ENDPOINTS
+        if k.split(":")[0]
+        in ("intake", "measures", "instruments", "scheduling", "check_ins", "attendance")
+    ),
 )
 def test_every_record_the_valid_payload_writes_is_audited(client, login, hostile_world, key):
     ep = ENDPOINTS[key]

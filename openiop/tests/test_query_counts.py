@@ -74,7 +74,8 @@ FRAME = 3
 #  10. counsellors: the filter's clinical staff of the user's programs
 LIST_QUERIES = FRAME + 7
 
-# participants:chart (sections in chart order: episode, intake, measures, history)
+# participants:chart (sections in chart order: episode, intake, attendance, schedule,
+# curriculum, measures, history)
 #   4. programs: accounts_user_programs (user.program_ids)
 #   5. participant: the participant joined to program, current episode, its track,
 #      primary counsellor and program (select_related)
@@ -85,30 +86,74 @@ LIST_QUERIES = FRAME + 7
 #  10. intake: its latest signed ASAM assessment
 #  11. intake: its diagnoses
 #  12. intake: its admission record (consents)
-#  13. measures: every instrument response of the participant (scores only), trends
+#  13. attendance: every attendance mark of the episode (hours, rate, absences in Python)
+#  14. attendance: the episode's enrolments overlapping the last 8 weeks, with tracks
+#  15. attendance: the program's closures in those weeks (prorated minimums)
+#  16. attendance: the 12 latest marks with their sessions and topics
+#  17. attendance: the latest 60 check-ins (trend charts)
+#  18. attendance: the episode's open engagement alerts
+#  19. schedule: the participant's enrolments (track history)
+#  20. schedule: the episode's enrolments in the next 14 days
+#  21. schedule: its bookings in the next 14 days
+#  22. schedule: the sessions of those tracks and bookings (one query)
+#  23. schedule: the participant's active calendar link
+#  24. curriculum: the track's own curriculum order
+#  25. curriculum: the program's topics (no own order)
+#  26. curriculum: the topics of the sessions the episode has a mark at
+#  27. curriculum: its topics given as individual work
+#      (+ the next run of each missed topic, one query, when a topic was missed)
+#  28. measures: every instrument response of the participant (scores only), trends
 #      and reliable change computed in Python
-#  14. measures: the participant's open safety alerts
-#  15. history: every episode of the participant with program, track, counsellor
-#  16. history: the transitions of those episodes (prefetch_related, one query)
-#  17. banner: COUNT of the open safety alerts
-CHART_QUERIES = FRAME + 14
+#  29. measures: the participant's open safety alerts
+#  30. history: every episode of the participant with program, track, counsellor
+#  31. history: the transitions of those episodes (prefetch_related, one query)
+#  32. banner: COUNT of the open safety alerts
+CHART_QUERIES = FRAME + 29
 
-# core:today for a counsellor (panels in board order: safety alerts, alerts, groups
-# today, caseload, instruments due; the referral pipeline is an intake coordinator's)
+# core:today for a counsellor (panels in board order: safety alerts, alerts, attendance
+# and check-in alerts, sessions today, caseload, instruments due; the referral pipeline is
+# an intake coordinator's)
 #   4. programs: accounts_user_programs (user.program_ids, first read by the safety panel)
 #   5. safety alerts: the open alerts the user is to see, with their participants
 #   6. alerts: referrals waiting too long, with their participants
 #   7. alerts: admissions not yet started, with their participants
-#   8. groups today: the tracks of the user's programs, with their program
-#   9. groups today: track ids of the active episodes on today's tracks (counted in Python)
-#  10. caseload: the user's open episodes with participant, track and program
-#  11. instruments due: the user's episodes in care (primary or care team), with
+#   8. engagement alerts: open attendance and check-in alerts of the user's caseload
+#   9. sessions today: the user's programs (each program's today in its time zone)
+#  10. sessions today: today's sessions the user facilitates, with their attendance count
+#  11. sessions today: enrolments on those sessions' tracks today (expected, in Python)
+#  12. sessions today: bookings into those sessions
+#  13. caseload: the user's open episodes with participant, track and program
+#  14. caseload hours: this week's attendance marks of those episodes
+#  15. caseload hours: their enrolments this week, with tracks (prorated minimum)
+#  16. caseload hours: the programs' closures this week
+#  17. instruments due: the user's episodes in care (primary or care team), with
 #      participant and program
-#  12. instruments due: the programs' instrument settings (defaults filled in Python)
-#  13. instruments due: the latest administration per episode and instrument (GROUP BY)
-#  14. audit: INSERT the view event (core_auditevent)
+#  18. instruments due: the programs' instrument settings (defaults filled in Python)
+#  19. instruments due: the latest administration per episode and instrument (GROUP BY)
+#  20. audit: INSERT the view event (core_auditevent)
 # No banner: the board shows the safety alerts in full.
-TODAY_QUERIES = FRAME + 11
+TODAY_QUERIES = FRAME + 17
+
+
+def today_session(world: World) -> None:
+    from openiop.scheduling import services as schedule
+
+    program = world.program
+    schedule.create_session(
+        schedule.SessionInput(
+            program=program,
+            session_type=program.session_types.get(name="Process group"),
+            kind="group",
+            title="Afternoon group",
+            day=program.today(),
+            start=dt.time(13),
+            end=dt.time(14),
+            facilitator=world.counsellor,
+            room=program.site.rooms.get(name="Group Room"),
+            track=program.tracks.get(name="Morning"),
+        ),
+        actor=world.director,
+    )
 
 
 def grow(world: World, total: int, grown: list) -> None:
@@ -182,9 +227,9 @@ def pages(world: World, mine: Participant) -> dict[str, tuple[str, int]]:
 
 @pytest.mark.parametrize("narrowed", [False, True], ids=["whole-program", "care-team-only"])
 def test_pages_run_the_same_queries_with_5_and_50_participants(world, login, narrowed):
-    # Every track meets every day, so "groups meeting today" runs its count query on any
-    # weekday (with no track meeting today it would skip it and the count would differ).
-    world.program.tracks.update(days=list(range(7)))
+    # A Morning group the counsellor facilitates today, whatever the weekday, so "sessions
+    # today" runs its roster queries (with no session today it would skip them).
+    today_session(world)
     if narrowed:
         # Counsellors see only their care teams: the list and board add an EXISTS
         # subquery, not a query per participant.
@@ -458,3 +503,108 @@ def test_intake_and_measures_pages_run_the_same_queries_with_5_and_50_referrals(
     assert "F10.20" in chart and "Treatment consent signed" in chart
     today = intake.get(reverse("core:today")).content.decode()
     assert "panel-pipeline" in today and "panel-safety" in today
+
+
+# --- schedule: calendar week, roster, today board -------------------------------------------
+
+# scheduling:calendar (week view)
+#   4. programs: the user's programs with their sites (the program picker)
+#   5. programs: accounts_user_programs (user.program_ids)
+#   6. sessions: the week's sessions with track, facilitator, room, topic, type, and a
+#      COUNT of attendance marks each (annotate)
+#   7. enrolments: on those sessions' tracks overlapping the week (expected, in Python)
+#   8. bookings: into those sessions
+#   9. closures: the program's closures in the week
+#  10. banner: COUNT of the open safety alerts
+#  11. filters: the program's tracks
+#  12. filters: the program's clinical staff (facilitators)
+#  13. filters: the site's rooms
+#  14. audit: INSERT the view event
+CALENDAR_QUERIES = FRAME + 11
+
+# attendance:session (the roster)
+#   4. programs: accounts_user_programs (user.program_ids)
+#   5. session: with program, site, track, room, facilitator, topic, type, taker
+#   6. roster: enrolments on the track that day, with episode, participant, counsellor
+#   7. roster: bookings into the session
+#   8. roster: the attendance marks of the session with their episodes
+#   9. audit: INSERT the view event
+#  10. banner: COUNT of the open safety alerts
+#  11. walk-in choices: the participants in care not on the roster
+#  12. book-in choices: the same, for the make-up form
+#  13. topic choices: the program's topics
+ROSTER_QUERIES = FRAME + 10
+
+
+def grow_schedule(world: World, extra_people: int) -> None:
+    """More participants on the Morning track (marked at the last session) and a second
+    set of sessions (the Evening track's template, generated for the weeks around)."""
+    from openiop.attendance import services as attendance_services
+    from openiop.scheduling import services as schedule
+    from openiop.scheduling.models import TemplateSlot
+
+    program = world.program
+    for i in range(extra_people):
+        make_participant(
+            program,
+            world.intake,
+            last=f"Roster{i:03d}",
+            status=S.ACTIVE,
+            counsellor=world.counsellor,
+            days_ago=40,
+        )
+    attendance_services.mark_all_present(world.session, actor=world.counsellor)
+    evening = program.tracks.get(name="Evening")
+    if not TemplateSlot.objects.filter(track=evening).exists():
+        for weekday in evening.days:
+            TemplateSlot.objects.create(
+                track=evening,
+                weekday=weekday,
+                start_time=dt.time(18),
+                end_time=dt.time(21),
+                session_type=program.session_types.get(name="Process group"),
+                facilitator=world.supervisor,
+                room=program.site.rooms.get(name="Group Room"),
+                uses_curriculum=True,
+            )
+        today = program.today()
+        schedule.generate(
+            evening,
+            today - dt.timedelta(days=14),
+            today + dt.timedelta(days=7),
+            actor=world.director,
+        )
+
+
+def test_schedule_pages_run_the_same_queries_as_sessions_and_people_grow(world, login):
+    today_session(world)
+    client = login(world.counsellor)
+    week = world.session.date.isoformat()
+    urls = {
+        "calendar week": (
+            reverse("scheduling:calendar") + f"?program={world.program.pk}&date={week}",
+            CALENDAR_QUERIES,
+        ),
+        "calendar week, filtered": (
+            reverse("scheduling:calendar")
+            + f"?program={world.program.pk}&date={week}&room="
+            + str(world.program.site.rooms.first().pk),
+            CALENDAR_QUERIES,
+        ),
+        "roster": (reverse("attendance:session", args=[world.session.pk]), ROSTER_QUERIES),
+        "today": (reverse("core:today"), TODAY_QUERIES),
+    }
+    small = {name: measure(client, url) for name, (url, _) in urls.items()}
+    small_roster = client.get(urls["roster"][0]).context["expected"]
+    grow_schedule(world, 14)
+    large = {name: measure(client, url) for name, (url, _) in urls.items()}
+    assert client.get(urls["roster"][0]).context["expected"] == small_roster + 14
+    calendar = client.get(urls["calendar week"][0]).context
+    assert calendar["count"] > 3  # the Evening sessions are on it too
+    for name, (_url, pinned) in urls.items():
+        (n_small, sql_small), (n_large, sql_large) = small[name], large[name]
+        assert n_small == n_large, (
+            f"{name}: {n_small} queries before growing but {n_large} after\n"
+            f"--- before:\n{sql_small}\n--- after:\n{sql_large}"
+        )
+        assert n_large == pinned, f"{name}: expected {pinned} queries, ran {n_large}:\n{sql_large}"

@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openiop.core.models import AuditEvent
 from openiop.testing import World
 
-PUBLIC = {"accounts:login", "accounts:logout", "healthz"}
+PUBLIC = {"accounts:login", "accounts:logout", "healthz", "ical_feed"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,10 @@ def ep(name: str, **more: Any) -> Callable[[World], dict[str, Any]]:
 def episode(name: str) -> Callable[[World], dict[str, Any]]:
     """Intake pages name only the episode."""
     return lambda w: {"episode_pk": w.participants[name].current_episode_id}
+
+
+def track(name: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.program.tracks.get(name=name).pk}
 
 
 def record(name: str, kwarg: str = "pk") -> Callable[[World], dict[str, Any]]:
@@ -124,6 +128,54 @@ RULES: dict[str, Rule] = {
     "instruments:settings": Rule(
         "director", "counsellor", lambda w: {"program_pk": w.program.pk}, outsider_404=True
     ),
+    # --- schedule (schedule.view to read, schedule.manage to book, program.configure to set up)
+    "scheduling:calendar": Rule("counsellor", "billing"),
+    "scheduling:session_new": Rule("intake", "lab"),
+    "scheduling:session_cancel": Rule(
+        "counsellor", "lab", record("future_session"), outsider_404=True
+    ),
+    "scheduling:session_topic": Rule("counsellor", "billing", record("session"), outsider_404=True),
+    "scheduling:session_book": Rule(
+        "counsellor", "lab", record("future_session"), outsider_404=True
+    ),
+    "scheduling:template": Rule("director", "counsellor", track("Morning"), outsider_404=True),
+    "scheduling:retire_slot": Rule(
+        "director",
+        "counsellor",
+        lambda w: {"pk": w.slot.track_id, "slot_pk": w.slot.pk},
+        outsider_404=True,
+    ),
+    "scheduling:generate": Rule("counsellor", "lab", track("Morning"), outsider_404=True),
+    "scheduling:curriculum": Rule("director", "counsellor", track("Morning"), outsider_404=True),
+    "scheduling:closures": Rule(
+        "director", "counsellor", lambda w: {"pk": w.program.pk}, outsider_404=True
+    ),
+    "scheduling:remove_closure": Rule(
+        "director", "counsellor", record("closure"), outsider_404=True
+    ),
+    "scheduling:my_feed": Rule("counsellor", "billing"),
+    "schedule:participant_feed": Rule("counsellor", "lab", p("active"), outsider_404=True),
+    "schedule:assign_topic": Rule(
+        "counsellor",
+        "billing",
+        lambda w: {
+            "pk": w.active.pk,
+            "topic_pk": w.program.topics.get(title="Coping with cravings").pk,
+        },
+        outsider_404=True,
+    ),
+    "schedule:complete_assignment": Rule(
+        "counsellor",
+        "billing",
+        lambda w: {"pk": w.active.pk, "assignment_pk": w.assignment.pk},
+        outsider_404=True,
+    ),
+    # --- attendance and check-ins
+    "attendance:session": Rule("counsellor", "billing", record("session"), outsider_404=True),
+    "attendance:alert": Rule(
+        "counsellor", "billing", record("engagement_alert"), outsider_404=True
+    ),
+    "check_ins:new": Rule("counsellor", "billing", p("active"), outsider_404=True),
 }
 
 

@@ -70,6 +70,8 @@ def test_iop_hour_floor_is_enforced(world, login):
         "level_of_care": "3:2.1",
         "population": "adult",
         "min_weekly_hours": "6",
+        "absence_alert_after": "2",
+        "craving_alert_at": "7",
     }
     response = login(world.director).post(
         reverse("programs:edit", args=["program", world.program.pk]), data
