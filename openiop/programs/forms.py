@@ -4,6 +4,7 @@ import zoneinfo
 from typing import cast
 
 from django import forms
+from django.db import models
 
 from .choices import DEFAULT_MIN_WEEKLY_HOURS, Weekday
 from .models import Program, Room, SessionType, Site, Topic, Track
@@ -45,7 +46,9 @@ class ProgramForm(forms.ModelForm):
             self.fields[name].required = False
 
     def _default(self, name: str) -> int:
-        return int(Program._meta.get_field(name).get_default())
+        field = Program._meta.get_field(name)
+        assert isinstance(field, models.Field)  # noqa: S101  (a concrete column)
+        return int(field.get_default())
 
     def clean_absence_alert_after(self) -> int:
         value = self.cleaned_data.get("absence_alert_after")
