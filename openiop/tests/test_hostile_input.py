@@ -1668,7 +1668,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w: {"kind_name": "topic", "parent_pk": w.program.pk},
         TOPIC_KINDS,
         ("title", "sequence"),
-        lambda w: {"title": "Relapse prevention", "description": "Triggers", "sequence": "2"},
+        lambda w: {"title": "Sleep and recovery", "description": "Sleep hygiene", "sequence": "4"},
         {
             **TOPIC_CASES,
             "a topic's title taken": replace(title="Understanding addiction"),
