@@ -87,6 +87,29 @@ def measures_pages(page: Page, base: str, password: str) -> None:
     shoot(page, "instruments-due.png", full_page=False)
 
 
+def schedule_pages(page: Page, base: str, password: str) -> None:
+    sign_in(page, base, "counsellor", password)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Schedule").click()
+    expect(page.get_by_role("heading", name="Schedule", level=1)).to_be_visible()
+    shoot(page, "schedule-week.png")
+    page.get_by_role("link", name=re.compile("Previous week")).click()
+    taken = page.locator("a.cal-session").filter(has_text="attendance taken").first
+    taken.click()
+    expect(page.locator("table.roster")).to_be_visible()
+    shoot(page, "roster.png")
+    page.locator("table.roster tbody tr").first.get_by_role("link").first.click()
+    expect(page.locator("#section-attendance")).to_be_visible()
+    page.locator("#section-attendance").screenshot(path=str(OUT / "chart-attendance.png"))
+    print(f"wrote {OUT / 'chart-attendance.png'}")
+    curriculum = page.locator("#section-curriculum")
+    if curriculum.count():
+        curriculum.screenshot(path=str(OUT / "chart-curriculum.png"))
+        print(f"wrote {OUT / 'chart-curriculum.png'}")
+    page.locator("#section-attendance").get_by_role("link", name="Record a check-in").click()
+    expect(page.get_by_role("heading", name=re.compile("Daily check-in"))).to_be_visible()
+    shoot(page, "check-in.png")
+
+
 def director_pages(page: Page, base: str, password: str) -> None:
     sign_in(page, base, "director", password)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Program set-up").click()
@@ -95,6 +118,10 @@ def director_pages(page: Page, base: str, password: str) -> None:
     page.get_by_role("link", name="Harbor Light IOP").click()
     expect(page.get_by_role("heading", name="Tracks")).to_be_visible()
     shoot(page, "program-detail.png")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Schedule").click()
+    page.get_by_role("link", name=re.compile("template$")).first.click()
+    expect(page.get_by_role("heading", name=re.compile("weekly template"))).to_be_visible()
+    shoot(page, "weekly-template.png")
 
 
 def admin_pages(page: Page, base: str, password: str) -> None:
@@ -137,6 +164,7 @@ def main() -> None:
                 counsellor_pages,
                 intake_pages,
                 measures_pages,
+                schedule_pages,
                 director_pages,
                 admin_pages,
                 compliance_pages,
