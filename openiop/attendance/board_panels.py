@@ -68,6 +68,38 @@ def engagement_alerts_context(request: StaffRequest) -> dict[str, Any] | None:
     return {"alerts": alerts, "limit": ALERT_LIMIT}
 
 
+RATE_WEEKS = 4
+
+
+def track_rates_context(request: StaffRequest) -> dict[str, Any] | None:
+    """Directors and supervisors: attendance rate per track over the last four weeks."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from .hours import rates_by_track
+
+    user = request.user
+    if not (user.role_codes & {Role.DIRECTOR, Role.SUPERVISOR}):
+        return None
+    today = timezone.localdate()
+    first = today - dt.timedelta(weeks=RATE_WEEKS)
+    rows = rates_by_track(user.program_ids, first, today)
+    if not rows:
+        return None
+    return {"rows": rows, "first": first, "last": today}
+
+
+register_panel(
+    Panel(
+        "track_rates",
+        "Attendance by track (last 4 weeks)",
+        Perm.ATTENDANCE_VIEW,
+        "attendance/panels/track_rates.html",
+        track_rates_context,
+        order=40,
+    )
+)
 register_panel(
     Panel(
         "sessions_today",

@@ -157,3 +157,61 @@ def engagement_for(
             marks=own,
         )
     return out
+
+
+@dataclass(frozen=True)
+class TrackRate:
+    track_id: int
+    track_name: str
+    program_name: str
+    marked: int
+    attended: int
+    minutes: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        if not self.marked:
+            return None
+        return (Decimal(self.attended) / Decimal(self.marked)).quantize(Decimal("0.001"))
+
+    @property
+    def rate_pct(self) -> int | None:
+        rate = self.rate
+        return None if rate is None else round(float(rate) * 100)
+
+
+def rates_by_track(program_ids: Iterable[int], first: dt.date, last: dt.date) -> list[TrackRate]:
+    """Attendance rate per track over [first, last] (group sessions; marks of every
+    participant; excused absences count as not attended). One query."""
+    from django.db.models import Count, Sum
+
+    from .choices import ATTENDED
+
+    rows = (
+        Attendance.objects.filter(
+            voided=False,
+            session__voided=False,
+            session__program_id__in=list(program_ids),
+            session__track__isnull=False,
+            session__date__gte=first,
+            session__date__lte=last,
+        )
+        .values("session__track_id", "session__track__name", "session__program__name")
+        .annotate(
+            marked=Count("pk"),
+            came=Count("pk", filter=Q(status__in=sorted(ATTENDED))),
+            minutes=Sum("minutes_attended"),
+        )
+        .order_by("session__program__name", "session__track__name")
+    )
+    return [
+        TrackRate(
+            r["session__track_id"],
+            r["session__track__name"],
+            r["session__program__name"],
+            r["marked"],
+            r["came"],
+            r["minutes"] or 0,
+        )
+        for r in rows
+    ]

@@ -188,6 +188,42 @@ class SessionForm(forms.Form):
         return data
 
 
+class RescheduleForm(forms.Form):
+    """One session's day, times, place and people (the template is not changed)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    title = forms.CharField(max_length=120)
+    day = forms.DateField(label="Date", widget=DATE)
+    start = forms.TimeField(label="Start", widget=TIME)
+    end = forms.TimeField(label="End", widget=TIME)
+    facilitator: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, required=False)
+    room: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, required=False)
+    modality = forms.ChoiceField(choices=Modality.choices)
+    join_link = forms.URLField(required=False, max_length=300, assume_scheme="https")
+    capacity = forms.IntegerField(required=False, min_value=1, max_value=500)
+    capacity_override = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Reason to go past capacity",
+        help_text="Only if the change is refused for capacity.",
+    )
+
+    def __init__(self, *args: Any, program: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["facilitator"]).queryset = _staff_choices(program)
+        cast(forms.ModelChoiceField, self.fields["room"]).queryset = Room.objects.filter(
+            site=program.site, retired=False
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and end <= start:
+            self.add_error("end", "The end time must be after the start time.")
+        _check_modality(self, data)
+        return data
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=300, help_text="Shown on the calendar and the roster.")
 

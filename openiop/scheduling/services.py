@@ -24,7 +24,7 @@ from .conflicts import (
     participant_conflicts,
     resource_conflicts,
 )
-from .enrolment import bookings_for_sessions, enrolments_for_tracks
+from .enrolment import bookings_for_sessions, enrolments_for_tracks, expected_count
 from .models import (
     Booking,
     Closure,
@@ -327,6 +327,93 @@ def create_session(
         for episode in episodes:
             _book(session, episode, BookingReason.APPOINTMENT, actor, capacity_override)
     return session
+
+
+# ---------------------------------------------------------------- rescheduling
+
+
+RESCHEDULE_FIELDS = [
+    "title",
+    "date",
+    "starts_at",
+    "ends_at",
+    "facilitator",
+    "room",
+    "modality",
+    "join_link",
+    "capacity",
+]
+
+
+def reschedule(
+    session: Session,
+    data: SessionInput,
+    *,
+    actor: Any,
+    expected_version: int,
+    capacity_override: str = "",
+) -> Session:
+    """Change one session's day, times, facilitator, room, mode, link or capacity, with
+    the same clash checks as booking. A generated group session keeps its day (moving it
+    would let the template make it again): cancel it and add a one-off instead."""
+    from openiop.core.records import lock_for_edit, save_change
+
+    tz = data.program.tz
+    starts_at = recurrence.local_to_utc(data.day, data.start, tz)
+    ends_at = recurrence.local_to_utc(data.day, data.end, tz)
+    if ends_at <= starts_at:
+        raise ScheduleError("The end time must be after the start time.")
+    with transaction.atomic():
+        current = lock_for_edit(Session, session.pk, expected_version, what="session")
+        if current.status == SessionStatus.CANCELLED:
+            raise ScheduleError("This session is cancelled; add a new one instead.")
+        if current.attendance_taken_at is not None:
+            raise ScheduleError("Attendance was taken for this session: it took place as it was.")
+        if current.template_slot_id and data.day != current.date:
+            raise ScheduleError(
+                "A session made from the weekly template stays on its day. To move it, "
+                "cancel it and add a one-off session on the new day."
+            )
+        conflicts = resource_conflicts(
+            starts_at=starts_at,
+            ends_at=ends_at,
+            facilitator=data.facilitator,
+            room=data.room,
+            exclude=current.pk,
+        )
+        bookings = bookings_for_sessions([current.pk]).get(current.pk, [])
+        for booking in bookings:
+            conflicts += participant_conflicts(
+                booking.episode, starts_at=starts_at, ends_at=ends_at, exclude=current.pk
+            )
+        limit = data.capacity or (data.room.capacity if data.room else None)
+        expected = expected_count(
+            current,
+            enrolments_for_tracks([current.track_id or 0], data.day, data.day),
+            {current.pk: bookings},
+        )
+        if limit is not None and expected > limit and not capacity_override.strip():
+            conflicts.append(
+                Conflict(
+                    "capacity",
+                    f"{expected} people are expected, more than the capacity of {limit}. "
+                    "Give a reason to go past capacity.",
+                )
+            )
+        if conflicts:
+            raise Refused(conflicts)
+        before = audit.snapshot(current, RESCHEDULE_FIELDS)
+        current.title = data.title or current.title
+        current.date = data.day
+        current.starts_at, current.ends_at = starts_at, ends_at
+        current.facilitator = data.facilitator
+        current.room = data.room
+        current.modality = data.modality
+        current.join_link = data.join_link
+        current.capacity = data.capacity
+        delta = audit.diff(before, audit.snapshot(current, RESCHEDULE_FIELDS))
+        save_change(current, actor=actor, fields=RESCHEDULE_FIELDS, changes=delta)
+    return current
 
 
 # ---------------------------------------------------------------- bookings

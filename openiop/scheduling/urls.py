@@ -7,6 +7,7 @@ app_name = "scheduling"
 urlpatterns = [
     path("", views.calendar, name="calendar"),
     path("sessions/new/", views.session_new, name="session_new"),
+    path("sessions/<int:pk>/edit/", views.session_edit, name="session_edit"),
     path("sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
     path("sessions/<int:pk>/topic/", views.session_topic, name="session_topic"),
     path("sessions/<int:pk>/book/", views.session_book, name="session_book"),

@@ -35,6 +35,7 @@ from .forms import (
     ClosureForm,
     CurriculumForm,
     GenerateForm,
+    RescheduleForm,
     SessionForm,
     TemplateSlotForm,
     TopicForm,
@@ -390,6 +391,70 @@ def session_new(request: StaffRequest) -> HttpResponse:
         "scheduling/session_form.html",
         {"form": form, "program": program, "programs": programs, "refusal": refusal},
         status=409 if refusal else 400 if request.method == "POST" else 200,
+    )
+
+
+@staff_view(Perm.SCHEDULE_MANAGE, audit_page="scheduling.session_edit")
+def session_edit(request: StaffRequest, pk: int) -> HttpResponse:
+    session = session_for(request.user, pk)
+    local_start, local_end = session.local_start(), session.local_end()
+    form = RescheduleForm(
+        posted(request),
+        program=session.program,
+        initial={
+            "version": session.version,
+            "title": session.title,
+            "day": session.date,
+            "start": local_start.time().replace(tzinfo=None),
+            "end": local_end.time().replace(tzinfo=None),
+            "facilitator": session.facilitator_id,
+            "room": session.room_id,
+            "modality": session.modality,
+            "join_link": session.join_link,
+            "capacity": session.capacity,
+        },
+    )
+    back = reverse("attendance:session", args=[session.pk])
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.reschedule(
+                session,
+                services.SessionInput(
+                    program=session.program,
+                    session_type=session.session_type,
+                    kind=session.kind,
+                    title=data["title"],
+                    day=data["day"],
+                    start=data["start"],
+                    end=data["end"],
+                    facilitator=data.get("facilitator"),
+                    room=data.get("room"),
+                    modality=data["modality"],
+                    join_link=data.get("join_link", ""),
+                    capacity=data.get("capacity"),
+                ),
+                actor=request.user,
+                expected_version=data["version"],
+                capacity_override=data.get("capacity_override", ""),
+            )
+        except Refused as exc:
+            errors = [c.message for c in exc.conflicts]
+        except (StaleEdit, services.ScheduleError) as exc:
+            errors = [str(exc)]
+        else:
+            messages.success(request, "The session was changed.")
+            return redirect(back)
+    return confirm(
+        request,
+        f"Change “{session.title}” on {session.date:%a %b %-d}",
+        "This session only; the weekly template is unchanged. Clashes are checked.",
+        "Save changes",
+        back=back,
+        form=form,
+        errors=errors,
+        status=400 if request.method == "POST" else 200,
     )
 
 

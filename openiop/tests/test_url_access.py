@@ -131,6 +131,9 @@ RULES: dict[str, Rule] = {
     # --- schedule (schedule.view to read, schedule.manage to book, program.configure to set up)
     "scheduling:calendar": Rule("counsellor", "billing"),
     "scheduling:session_new": Rule("intake", "lab"),
+    "scheduling:session_edit": Rule(
+        "counsellor", "lab", record("future_session"), outsider_404=True
+    ),
     "scheduling:session_cancel": Rule(
         "counsellor", "lab", record("future_session"), outsider_404=True
     ),

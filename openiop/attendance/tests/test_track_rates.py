@@ -1,0 +1,56 @@
+"""Attendance rate per track (issue 5, point 6) and the directors' panel that shows it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.urls import reverse
+
+from openiop.attendance import services
+from openiop.attendance.hours import rates_by_track
+from openiop.participants.choices import EpisodeStatus as S
+from openiop.scheduling.models import Session
+from openiop.testing import make_participant
+
+
+def test_rate_per_track_counts_attended_marks_of_every_participant(world):
+    program = world.program
+    other = make_participant(
+        program, world.intake, last="Second", status=S.ACTIVE, counsellor=world.counsellor
+    )
+    session = (
+        Session.objects.filter(track__name="Morning", track__program=program)
+        .filter(date__lt=program.today(), attendance__isnull=True)
+        .order_by("-starts_at")
+        .first()
+    )
+    services.record_attendance(
+        session,
+        {
+            world.active.current_episode_id: services.Entry("late", 30),
+            other.current_episode_id: services.Entry("absent_excused"),
+        },
+        actor=world.counsellor,
+    )
+    today = program.today()
+    rows = rates_by_track([program.pk], today - dt.timedelta(weeks=4), today)
+    assert [r.track_name for r in rows] == ["Morning"]
+    morning = rows[0]
+    # world.session: world.active present (1 of 1); this session: late (attended) and an
+    # excused absence (not attended) → 2 of 3.
+    assert (morning.marked, morning.attended) == (3, 2)
+    assert morning.rate == Decimal("0.667")
+    assert morning.rate_pct == 67
+    assert morning.minutes == 180 + 150
+    # Another program's tracks are not counted; an empty range has no rows.
+    assert rates_by_track([world.other_program.pk], today - dt.timedelta(weeks=4), today) == []
+    assert rates_by_track([program.pk], today + dt.timedelta(days=1), today + dt.timedelta(9)) == []
+
+
+def test_directors_see_the_rates_on_the_board_and_counsellors_do_not(world, login):
+    board = login(world.director).get(reverse("core:today")).content.decode()
+    assert "Attendance by track" in board
+    assert "Morning" in board
+    board = login(world.counsellor).get(reverse("core:today")).content.decode()
+    assert "Attendance by track" not in board
