@@ -19,7 +19,7 @@ from openiop.scheduling.models import Session, TopicAssignment
 from openiop.scheduling.services import curriculum_for
 
 from . import rules
-from .choices import ATTENDED
+from .choices import ATTENDED, AlertKind
 from .hours import engagement_for
 from .models import Attendance, CheckIn, EngagementAlert
 
@@ -48,10 +48,16 @@ def attendance_context(request: StaffRequest, participant: Participant) -> dict[
         thresholds=[(minimum, f"minimum {episode.program.min_weekly_hours} h")],
         height=180,
     )
-    check_ins = list(
-        CheckIn.objects.filter(episode=episode, voided=False).order_by("-day", "-at")[
-            :CHECK_IN_POINTS
-        ]
+    # Check-ins (use, craving, mood) are clinical: billing sees hours, not how someone is.
+    clinical = request.user.has_perm_code(Perm.CLINICAL_VIEW)
+    check_ins = (
+        list(
+            CheckIn.objects.filter(episode=episode, voided=False).order_by("-day", "-at")[
+                :CHECK_IN_POINTS
+            ]
+        )
+        if clinical
+        else []
     )
     check_ins.reverse()
     craving_chart = mood_chart = None
@@ -72,11 +78,10 @@ def attendance_context(request: StaffRequest, participant: Participant) -> dict[
             title="Mood at check-in (1–10)",
             height=170,
         )
-    alerts = list(
-        EngagementAlert.objects.filter(episode=episode, resolved_at__isnull=True).order_by(
-            "-raised_at"
-        )
-    )
+    alerts_qs = EngagementAlert.objects.filter(episode=episode, resolved_at__isnull=True)
+    if not clinical:
+        alerts_qs = alerts_qs.filter(kind__in=[AlertKind.ABSENCES, AlertKind.BELOW_MINIMUM])
+    alerts = list(alerts_qs.order_by("-raised_at"))
     return {
         "info": info,
         "recent": recent,
@@ -88,6 +93,7 @@ def attendance_context(request: StaffRequest, participant: Participant) -> dict[
         "episode": episode,
         "can_take": request.user.has_perm_code(Perm.ATTENDANCE_TAKE),
         "rate_pct": None if info.rate is None else round(float(info.rate) * 100),
+        "clinical": clinical,
     }
 
 

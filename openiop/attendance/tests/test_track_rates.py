@@ -54,3 +54,15 @@ def test_directors_see_the_rates_on_the_board_and_counsellors_do_not(world, logi
     assert "Morning" in board
     board = login(world.counsellor).get(reverse("core:today")).content.decode()
     assert "Attendance by track" not in board
+
+
+def test_billing_sees_hours_on_the_chart_but_not_check_ins_or_use(world, login):
+    chart = reverse("participants:chart", args=[world.active.pk])
+    page = login(world.billing).get(chart).content.decode()
+    assert "sessions attended" in page  # the attendance section
+    assert "Check-ins" not in page
+    assert "alcohol" not in page  # the reported use of world.check_in
+    assert "Reported use" not in page
+    page = login(world.counsellor).get(chart).content.decode()
+    assert "Check-ins" in page
+    assert "alcohol" in page
