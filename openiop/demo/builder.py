@@ -18,7 +18,7 @@ from openiop.accounts.models import User
 from openiop.accounts.services import save_staff_user
 from openiop.core.context import request_context
 from openiop.core.roles import Role
-from openiop.demo import clinical
+from openiop.demo import clinical, schedule
 from openiop.intake import services as intake_services
 from openiop.participants import services as participant_services
 from openiop.participants.choices import EpisodeStatus as S
@@ -193,6 +193,8 @@ def build(seed: int = DEMO_SEED, today: dt.date | None = None) -> DemoResult:
         staff = _staff(program)
         today = today or program.today()
         count = _participants(rng, program, tracks, staff, today)
+        # After the admissions: enrolments exist, so past sessions have their rosters.
+        schedule.build_schedule(rng, program, tracks, staff, today)
     return DemoResult(created=True, participants=count)
 
 

@@ -76,6 +76,20 @@ def test_demo_program_shape():
     )
 
 
+def schedule_snapshot():
+    from openiop.attendance.models import Attendance, CheckIn
+
+    marks = sorted(
+        (a.participant.legal_last_name, a.session.title, str(a.session.starts_at), a.status)
+        for a in Attendance.objects.select_related("participant", "session")
+    )
+    check_ins = sorted(
+        (c.participant.legal_last_name, str(c.day), c.mood, c.craving, c.used)
+        for c in CheckIn.objects.select_related("participant")
+    )
+    return marks, check_ins
+
+
 def test_same_seed_same_program():
     """Two builds from the same seed on empty databases give identical programs."""
     from django.db import transaction
@@ -85,17 +99,24 @@ def test_same_seed_same_program():
         try:
             with transaction.atomic():
                 builder.build(today=DAY)
-                results.append(snapshot())
+                results.append((snapshot(), schedule_snapshot()))
                 raise RuntimeError("roll back")
         except RuntimeError:
             pass
     assert results[0] == results[1]
+    assert results[0][1][0] and results[0][1][1]
 
 
 def test_running_twice_reuses_it():
+    from openiop.attendance.models import Attendance
+    from openiop.scheduling.models import Session
+
     call_command("demo")
+    sessions, marks = Session.objects.count(), Attendance.objects.count()
+    assert sessions > 150 and marks > 500
     call_command("demo")
     assert Participant.objects.count() == 40
+    assert (Session.objects.count(), Attendance.objects.count()) == (sessions, marks)
 
 
 def test_refuses_a_database_with_real_data():
