@@ -39,10 +39,13 @@ def attendance_context(request: StaffRequest, participant: Participant) -> dict[
         .order_by("-session__starts_at")[:RECENT_MARKS]
     )
     minimum = float(episode.program.min_weekly_hours)
+    # Weeks before admission are not zero hours: they are not drawn.
+    first_week = rules.week_start(episode.admission_date)
+    weeks = [w for w in info.weeks if w.week >= first_week]
     hours_chart = line_chart_svg(
-        [(w.week, float(rules.hours(w.minutes))) for w in info.weeks],
+        [(w.week, float(rules.hours(w.minutes))) for w in weeks],
         y_min=0,
-        y_max=max(minimum * 1.5, *(float(rules.hours(w.minutes)) for w in info.weeks), 1.0),
+        y_max=max(minimum * 1.5, *(float(rules.hours(w.minutes)) for w in weeks), 1.0),
         title="Hours attended per week",
         y_label="hours",
         thresholds=[(minimum, f"minimum {episode.program.min_weekly_hours} h")],
