@@ -108,6 +108,7 @@ register_panel(
         "attendance/panels/sessions_today.html",
         sessions_today_context,
         order=10,
+        wide=True,
     )
 )
 register_panel(

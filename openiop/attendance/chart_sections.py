@@ -4,6 +4,7 @@ their make-up)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils.html import format_html
@@ -198,22 +199,33 @@ register_section(
 
 
 def hours_column(episodes: list[Episode]) -> dict[int, Any]:
+    """Hours so far this week against the minimum (neutral: the week is not over), and
+    last week's hours in red when that finished week fell below its minimum."""
     in_care = [e for e in episodes if e.admission_date is not None]
     if not in_care:
         return {}
     today = in_care[0].program.today()
-    stats = engagement_for(in_care, today, weeks=1, whole_history=False)
+    stats = engagement_for(in_care, today, weeks=2, whole_history=False)
     out = {}
     for episode in in_care:
         info = stats[episode.pk]
-        tone = "below" if info.below else "ok"
+        last = info.weeks[0]
+        warning = ""
+        admitted = episode.admission_date
+        if last.below and admitted is not None and admitted <= last.week + dt.timedelta(days=6):
+            warning = format_html(
+                '<br><span class="hours-below" title="Last week, below its minimum">'
+                "last week {} / {} h</span>",
+                rules.hours(last.minutes),
+                rules.hours(last.required_minutes),
+            )
         out[episode.pk] = {
             "numeric": True,
             "html": format_html(
-                '<span class="hours-{}" title="Hours this week / minimum">{} / {} h</span>',
-                tone,
+                '<span title="Hours so far this week / minimum">{} / {} h</span>{}',
                 info.this_week_hours,
                 info.required_hours,
+                warning,
             ),
         }
     return out

@@ -66,3 +66,19 @@ def test_billing_sees_hours_on_the_chart_but_not_check_ins_or_use(world, login):
     page = login(world.counsellor).get(chart).content.decode()
     assert "Check-ins" in page
     assert "alcohol" in page
+
+
+def test_the_caseload_shows_hours_this_week_and_flags_last_week_below_minimum(world, login):
+    from openiop.attendance.chart_sections import hours_column
+
+    episode = world.active.current_episode
+    cells = hours_column([episode])
+    html = str(cells[episode.pk]["html"])
+    # world.active attended only world.session in the generated fortnight: whatever the
+    # weekday, last week fell short of 9 hours (at most one 3-hour session a week is
+    # marked), and the cell says so in red.
+    assert "/ 9.0 h</span>" in html  # this week so far, against the full minimum
+    assert 'class="hours-below"' in html
+    assert "last week" in html and "/ 9.0 h" in html.split("last week")[1]
+    board = login(world.counsellor).get(reverse("core:today")).content.decode()
+    assert "Hours this week" in board
