@@ -475,7 +475,7 @@ def add_intake_and_measures(world: World) -> None:
     assessed.refresh_from_db()
     world.participants["assessed"] = assessed
 
-    # world.active was admitted 27 days ago (make_participant: referral + 3 days).
+    # world.active was admitted 28 days ago (make_participant: referral + 2 days).
     active = world.participants["active"]
     episode = active.current_episode
     if episode is None or episode.admission_date is None:

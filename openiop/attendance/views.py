@@ -37,7 +37,8 @@ def _entries(request: StaffRequest, rows: list[services.RosterRow]) -> dict[int,
         if not status:
             continue
         raw = request.POST.get(f"minutes_{pk}", "").strip()
-        if raw and not (raw.isdigit() and len(raw) <= 4):
+        # isascii: "²".isdigit() is True but int("²") raises.
+        if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 4):
             raise services.AttendanceError(
                 f"{row.participant.display_name}: minutes must be a whole number."
             )
@@ -167,7 +168,7 @@ def check_in_new(request: StaffRequest, pk: int) -> HttpResponse:
         )
     session_obj = None
     raw = request.GET.get("session") or request.POST.get("session") or ""
-    if raw.isdigit() and len(raw) < 12:
+    if raw.isascii() and raw.isdigit() and len(raw) < 12:
         try:
             session_obj = session_for(request.user, int(raw))
         except Http404:

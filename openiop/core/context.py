@@ -28,6 +28,22 @@ def current() -> RequestContext | None:
     return _current.get()
 
 
+# URL prefixes whose rest is a secret (a calendar feed's token): the audit log keeps only
+# the prefix, so reading the log does not hand out working links.
+_SECRET_PREFIXES: set[str] = set()
+
+
+def register_secret_path(prefix: str) -> None:
+    _SECRET_PREFIXES.add(prefix)
+
+
+def loggable_path(path: str) -> str:
+    for prefix in _SECRET_PREFIXES:
+        if path.startswith(prefix):
+            return prefix + "…"
+    return path
+
+
 @contextlib.contextmanager
 def request_context(
     *, client_ip: str | None = None, path: str = "", source: str = "command"

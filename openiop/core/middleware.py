@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from .context import RequestContext, _current
+from .context import RequestContext, _current, loggable_path
 
 # Content-Security-Policy: everything from our own origin, no inline script, no CDN.
 CSP = (
@@ -33,7 +33,9 @@ class RequestContextMiddleware:
         import uuid
 
         ctx = RequestContext(
-            request_id=uuid.uuid4().hex, client_ip=client_ip(request), path=request.path
+            request_id=uuid.uuid4().hex,
+            client_ip=client_ip(request),
+            path=loggable_path(request.path),
         )
         token = _current.set(ctx)
         try:

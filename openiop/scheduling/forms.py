@@ -14,6 +14,23 @@ from .models import TemplateSlot
 DATE = forms.DateInput(attrs={"type": "date"})
 TIME = forms.TimeInput(attrs={"type": "time"})
 
+# The program days the schedule accepts. A date far from now is a typo, and the ends of the
+# calendar (year 1, year 9999) overflow when a week is stepped through or a time put in UTC.
+EARLIEST_DAY = dt.date(1900, 1, 1)
+LATEST_DAY = dt.date(2199, 12, 31)
+
+
+def in_range(day: dt.date) -> bool:
+    return EARLIEST_DAY <= day <= LATEST_DAY
+
+
+def _day_in_range(day: dt.date) -> None:
+    if not in_range(day):
+        raise forms.ValidationError(
+            f"Enter a date between {EARLIEST_DAY.year} and {LATEST_DAY.year}.",
+            code="out_of_range",
+        )
+
 
 class EpisodeChoiceField(forms.ModelChoiceField):
     """Participants in care, by name and record number."""
@@ -103,8 +120,8 @@ def _check_modality(form: forms.BaseForm, data: dict[str, Any]) -> None:
 
 
 class GenerateForm(forms.Form):
-    first = forms.DateField(label="From", widget=DATE)
-    last = forms.DateField(label="To (inclusive)", widget=DATE)
+    first = forms.DateField(label="From", widget=DATE, validators=[_day_in_range])
+    last = forms.DateField(label="To (inclusive)", widget=DATE, validators=[_day_in_range])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -119,8 +136,10 @@ class GenerateForm(forms.Form):
 
 class ClosureForm(forms.Form):
     reason = forms.CharField(max_length=120, label="Name", help_text="e.g. Thanksgiving")
-    first_day = forms.DateField(widget=DATE)
-    last_day = forms.DateField(widget=DATE, required=False, help_text="Blank: one day.")
+    first_day = forms.DateField(widget=DATE, validators=[_day_in_range])
+    last_day = forms.DateField(
+        widget=DATE, required=False, help_text="Blank: one day.", validators=[_day_in_range]
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -147,7 +166,7 @@ class SessionForm(forms.Form):
     )
     session_type: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None)
     title = forms.CharField(max_length=120, required=False, help_text="Blank: the session type.")
-    day = forms.DateField(label="Date", widget=DATE)
+    day = forms.DateField(label="Date", widget=DATE, validators=[_day_in_range])
     start = forms.TimeField(label="Start", widget=TIME)
     end = forms.TimeField(label="End", widget=TIME)
     facilitator: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, required=False)
@@ -193,7 +212,7 @@ class RescheduleForm(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     title = forms.CharField(max_length=120)
-    day = forms.DateField(label="Date", widget=DATE)
+    day = forms.DateField(label="Date", widget=DATE, validators=[_day_in_range])
     start = forms.TimeField(label="Start", widget=TIME)
     end = forms.TimeField(label="End", widget=TIME)
     facilitator: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, required=False)
@@ -278,13 +297,15 @@ class CurriculumForm(forms.Form):
 
 
 def parse_day(raw: str | None, default: dt.date) -> tuple[dt.date, bool]:
-    """A YYYY-MM-DD from a query string, or the default and False when it is not one."""
+    """A YYYY-MM-DD from a query string, or the default and False when it is not one (or
+    is outside EARLIEST_DAY … LATEST_DAY)."""
     if not raw:
         return default, True
     try:
-        return dt.date.fromisoformat(raw), True
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         return default, False
+    return (day, True) if in_range(day) else (default, False)
 
 
 WEEKDAYS = Weekday

@@ -41,7 +41,11 @@ def _event(session: Session, host: str) -> icalendar.Event:
         event.add("status", "CONFIRMED")
     place = []
     if session.room_id and session.room:
-        place.append(f"{session.program.site.name}, room {session.room.name}")
+        # The site's address, never its name: a clinic's name ("Harbor Light Recovery
+        # Center", or the program's own) tells whoever sees the calendar what the visit is.
+        address = session.program.site.address.strip()
+        room = f"room {session.room.name}"
+        place.append(f"{address}, {room}" if address else room[0].upper() + room[1:])
     if session.join_link:
         place.append(session.join_link)
         event.add("url", session.join_link)

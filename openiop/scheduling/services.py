@@ -450,8 +450,11 @@ def book(
     """Add a participant to a session (make-up, walk-in, extra). Refused if they are
     already expected, elsewhere at the time, or the group is full without a reason."""
     with transaction.atomic():
+        # of=("self",): the room is nullable (an outer join), which PostgreSQL cannot lock.
         locked = (
-            Session.objects.select_for_update().select_related("program", "room").get(pk=session.pk)
+            Session.objects.select_for_update(of=("self",))
+            .select_related("program", "room")
+            .get(pk=session.pk)
         )
         if locked.status != SessionStatus.SCHEDULED or locked.voided:
             raise ScheduleError("This session is cancelled; nobody can be booked into it.")

@@ -79,7 +79,8 @@ def confirm(
 
 
 def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 12 else None
+    # isascii: "²".isdigit() is True but int("²") raises.
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 12 else None
 
 
 def d_of(entry: dict[str, Any]) -> dt.date:
@@ -657,6 +658,13 @@ def my_feed(request: StaffRequest) -> HttpResponse:
             services.revoke_feed(current, actor=request.user)
             messages.success(request, "The calendar link was revoked; it stops working now.")
             return redirect("scheduling:my_feed")
+        elif action == "revoke":
+            return render(
+                request,
+                "scheduling/my_feed.html",
+                {"feed": None, "new_url": "", "refusal": "There is no active link to revoke."},
+                status=409,
+            )
         else:
             return render(request, "400.html", {"reason": "Unknown action."}, status=400)
     current = FeedToken.objects.filter(user=request.user, revoked_at=None).first()
@@ -677,6 +685,18 @@ def participant_feed(request: StaffRequest, pk: int) -> HttpResponse:
             services.revoke_feed(current, actor=request.user)
             messages.success(request, "The participant's calendar link was revoked.")
             return redirect("schedule:participant_feed", pk=participant.pk)
+        elif action == "revoke":
+            return render(
+                request,
+                "scheduling/participant_feed.html",
+                {
+                    "participant": participant,
+                    "feed": None,
+                    "new_url": "",
+                    "refusal": "There is no active link to revoke.",
+                },
+                status=409,
+            )
         else:
             return render(request, "400.html", {"reason": "Unknown action."}, status=400)
     current = FeedToken.objects.filter(participant=participant, revoked_at=None).first()
