@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "openiop.intake",
     "openiop.scheduling",
     "openiop.attendance",
+    "openiop.notes",
     "openiop.demo",
 ]
 

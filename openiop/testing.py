@@ -27,6 +27,11 @@ individual appointment for `world.active` (`world.appointment`), a check-in that
 use (`world.check_in`) and so an open engagement alert (`world.engagement_alert`), a topic
 given as individual work (`world.assignment`), and calendar feeds for the counsellor
 (`world.staff_feed_token`) and for `world.active` (`world.participant_feed_token`).
+
+Notes (`add_notes`): a signed DAP note of the counsellor for `world.active`'s last group
+(`world.signed_note`), a draft BIRP note (`world.draft_note`), and a signed note of a
+supervisee (`world.supervisee`, whose notes need a co-signature) waiting in the
+supervisor's queue (`world.cosign_note`).
 """
 
 from __future__ import annotations
@@ -344,7 +349,54 @@ def build_world() -> World:
     )
     add_intake_and_measures(world)
     add_schedule(world)
+    add_notes(world)
     return world
+
+
+def add_notes(world: World) -> None:
+    from openiop.notes import services as notes
+
+    counsellor, session = world.counsellor, world.session
+    episode = world.active.current_episode
+    signed, _ = notes.start_note(
+        episode,
+        actor=counsellor,
+        fmt="dap",
+        service_date=session.date,
+        minutes=180,
+        session=session,
+    )
+    signed = notes.save_draft(
+        signed,
+        actor=counsellor,
+        sections={
+            "data": "Attended group; shared a craving at work.",
+            "assessment": "Engaged; uses urge surfing.",
+            "plan": "Continue group; practise urge surfing daily.",
+        },
+        expected_version=signed.version,
+    )
+    world.records["signed_note"] = notes.sign_note(
+        signed, actor=counsellor, expected_version=signed.version
+    )
+    draft, _ = notes.start_note(
+        episode, actor=counsellor, fmt="birp", service_date=world.program.today(), minutes=50
+    )
+    world.records["draft_note"] = draft
+    supervisee = make_user("supervisee", [Role.COUNSELLOR], [world.program], notes_need_cosign=True)
+    world.users["supervisee"] = supervisee
+    note, _ = notes.start_note(
+        episode, actor=supervisee, fmt="soap", service_date=session.date, minutes=30
+    )
+    note = notes.save_draft(
+        note,
+        actor=supervisee,
+        sections={k: "Text." for k in ("subjective", "objective", "assessment", "plan")},
+        expected_version=note.version,
+    )
+    world.records["cosign_note"] = notes.sign_note(
+        note, actor=supervisee, expected_version=note.version
+    )
 
 
 def add_schedule(world: World) -> None:

@@ -3,6 +3,7 @@ from django.urls import include, path
 from openiop.attendance import urls as attendance_urls
 from openiop.core import views as core_views
 from openiop.instruments import urls as instrument_urls
+from openiop.notes import urls as notes_urls
 from openiop.scheduling import urls as scheduling_urls
 from openiop.scheduling import views as scheduling_views
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("participants/<int:pk>/schedule/", include(scheduling_urls.participant_patterns)),
     path("attendance/", include("openiop.attendance.urls")),
     path("participants/<int:pk>/check-ins/", include(attendance_urls.participant_patterns)),
+    path("notes/", include("openiop.notes.urls")),
+    path("participants/<int:pk>/notes/", include(notes_urls.participant_patterns)),
     path("ical/<str:token>.ics", scheduling_views.ical_feed, name="ical_feed"),
     path("healthz", core_views.healthz, name="healthz"),
 ]

@@ -18,6 +18,11 @@ class User(AbstractUser):
     credentials = models.CharField(
         max_length=60, blank=True, help_text="As signed on notes, e.g. LADC, LPC, CADC-II."
     )
+    notes_need_cosign = models.BooleanField(
+        "notes need a co-signature",
+        default=False,
+        help_text="A supervisee: their signed notes go to a clinical supervisor's queue.",
+    )
     programs = models.ManyToManyField(
         "programs.Program",
         blank=True,

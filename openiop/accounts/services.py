@@ -11,7 +11,15 @@ from openiop.core.choices import AuditAction
 
 from .models import RoleAssignment, User
 
-USER_FIELDS = ["username", "first_name", "last_name", "email", "credentials", "is_active"]
+USER_FIELDS = [
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "credentials",
+    "notes_need_cosign",
+    "is_active",
+]
 
 
 def _access_snapshot(user: User) -> dict[str, Any]:

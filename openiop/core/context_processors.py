@@ -15,6 +15,7 @@ NAV = [
     ("Participants", "participants:list", Perm.PARTICIPANT_VIEW),
     ("Referrals", "intake:board", Perm.INTAKE_VIEW),
     ("Schedule", "scheduling:calendar", Perm.SCHEDULE_VIEW),
+    ("Notes", "notes_home:unsigned", Perm.NOTE_WRITE),
     ("Measures due", "instruments:due", Perm.INSTRUMENT_GIVE),
     ("Program set-up", "programs:home", Perm.PROGRAM_CONFIGURE),
     ("Staff", "accounts:staff_list", Perm.USERS_MANAGE),

@@ -38,6 +38,8 @@ class Perm(models.TextChoices):
         "schedule.manage",
         "Generate sessions, book appointments and walk-ins, cancel sessions",
     )
+    NOTE_WRITE = "note.write", "Write and sign progress notes and addenda"
+    NOTE_COSIGN = "note.cosign", "Co-sign the notes of supervisees"
     ATTENDANCE_TAKE = (
         "attendance.take",
         "Take attendance, record check-ins, answer engagement alerts",
@@ -64,7 +66,12 @@ _CLINICAL_READ = {
 }
 # Clinicians assess, measure and respond to risk; intake coordinators assess and measure
 # but a safety response is a clinician's (issue 4, point 5).
-_CLINICAL_WORK = {Perm.ASSESSMENT_WRITE, Perm.INSTRUMENT_GIVE, Perm.SAFETY_RESPOND}
+_CLINICAL_WORK = {
+    Perm.ASSESSMENT_WRITE,
+    Perm.INSTRUMENT_GIVE,
+    Perm.SAFETY_RESPOND,
+    Perm.NOTE_WRITE,
+}
 # Running groups: the calendar, booking, attendance and check-ins (issue 5).
 _GROUP_WORK = {Perm.SCHEDULE_VIEW, Perm.SCHEDULE_MANAGE, Perm.ATTENDANCE_TAKE}
 
@@ -86,6 +93,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
         | _CLINICAL_WORK
         | _GROUP_WORK
+        | {Perm.NOTE_COSIGN}
     ),
     Role.INTAKE: frozenset(
         _CLINICAL_READ
@@ -119,6 +127,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.PARTICIPANT_CHANGE, Perm.EPISODE_CHANGE, Perm.EPISODE_TRANSITION}
         | _CLINICAL_WORK
         | _GROUP_WORK
+        | {Perm.NOTE_COSIGN}
     ),
     Role.LAB: frozenset({Perm.PARTICIPANT_VIEW, Perm.SCREENING_VIEW}),
     Role.BILLING: frozenset({Perm.PARTICIPANT_VIEW, Perm.ATTENDANCE_VIEW, Perm.BILLING_VIEW}),

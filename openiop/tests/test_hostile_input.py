@@ -48,6 +48,7 @@ from openiop.intake.models import (
     PreScreen,
     Referral,
 )
+from openiop.notes.models import Addendum, Note
 from openiop.participants import services as participant_services
 from openiop.participants.choices import EpisodeStatus as S
 from openiop.participants.models import Episode, EpisodeTransition, Participant
@@ -116,6 +117,8 @@ FINGERPRINTED = [
     Attendance,
     CheckIn,
     EngagementAlert,
+    Note,
+    Addendum,
 ]
 
 
@@ -1647,6 +1650,77 @@ ENDPOINTS: dict[str, Endpoint] = {
             "as the outsider": replace(**{AS: "outsider"}),
         },
     ),
+    # --- notes ------------------------------------------------------------------------
+    "notes:new": Endpoint(
+        "notes:new",
+        "counsellor",
+        lambda w: {"pk": w.active.pk},
+        {"format": CHOICE, "session": FK, "service_date": DATE, "minutes": INT},
+        ("format", "service_date", "minutes"),
+        lambda w: {"format": "soap", "session": "", "service_date": day(w, 0), "minutes": "45"},
+        {
+            "a date in the future": replace(service_date=lambda w: day(w, 1)),
+            "601 minutes": replace(minutes="601"),
+            "a session on another day": replace(
+                session=lambda w: w.session.pk, service_date=lambda w: day(w, -30)
+            ),
+            "another participant's session": replace(session=lambda w: w.foreign_session.pk),
+            "someone not admitted": replace(**{KW: lambda w: {"pk": w.referred.pk}}),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
+    "notes:edit": Endpoint(
+        "notes:edit",
+        "counsellor",
+        lambda w: {"pk": w.active.pk, "note_pk": w.draft_note.pk},
+        {
+            "version": INT,
+            "section_behavior": TEXT,
+            "section_intervention": TEXT,
+            "section_response": TEXT,
+            "section_plan": TEXT,
+        },
+        ("version",),
+        lambda w: {
+            "version": Note.objects.get(pk=w.draft_note.pk).version,
+            "section_behavior": "Calm, on time.",
+            "section_intervention": "MI: decisional balance.",
+            "section_response": "Named two reasons to stay sober.",
+            "section_plan": "Meet again next week.",
+        },
+        {
+            "a stale version": replace(version=lambda w: w.draft_note.version - 1),
+            "a section over 20,000": replace(section_plan="p" * 20001),
+            "sign with empty sections": replace(
+                action="sign", section_response="", section_plan=""
+            ),
+            "a signed note": replace(
+                **{KW: lambda w: {"pk": w.active.pk, "note_pk": w.signed_note.pk}}
+            ),
+            "another participant's note": replace(
+                **{KW: lambda w: {"pk": w.referred.pk, "note_pk": w.draft_note.pk}}
+            ),
+            "as billing": replace(**{AS: "billing"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "notes:detail": Endpoint(
+        "notes:detail",
+        "counsellor",
+        lambda w: {"pk": w.active.pk, "note_pk": w.signed_note.pk},
+        {"text": TEXT},
+        ("text",),
+        lambda w: {"text": "Addendum: the plan was discussed with the participant."},
+        {
+            "text over 10,000": replace(text="t" * 10001),
+            "an addendum to a draft": replace(
+                **{KW: lambda w: {"pk": w.active.pk, "note_pk": w.draft_note.pk}}
+            ),
+            "as billing": replace(**{AS: "billing"}),
+            "as lab": replace(**{AS: "lab"}),
+        },
+    ),
     # --- program set-up -------------------------------------------------------------
     "programs:create[site]": Endpoint(
         "programs:create",
@@ -2320,7 +2394,7 @@ WRITES = {"create", "change", "transition", "sign", "void"}
         k
         for k in ENDPOINTS
         if k.split(":")[0]
-        in ("intake", "measures", "instruments", "scheduling", "check_ins", "attendance")
+        in ("intake", "measures", "instruments", "scheduling", "check_ins", "attendance", "notes")
     ),
 )
 def test_every_record_the_valid_payload_writes_is_audited(client, login, hostile_world, key):

@@ -75,7 +75,7 @@ FRAME = 3
 LIST_QUERIES = FRAME + 7
 
 # participants:chart (sections in chart order: episode, intake, attendance, schedule,
-# curriculum, measures, history)
+# curriculum, notes, measures, history)
 #   4. programs: accounts_user_programs (user.program_ids)
 #   5. participant: the participant joined to program, current episode, its track,
 #      primary counsellor and program (select_related)
@@ -102,13 +102,14 @@ LIST_QUERIES = FRAME + 7
 #  26. curriculum: the topics of the sessions the episode has a mark at
 #  27. curriculum: its topics given as individual work
 #      (+ the next run of each missed topic, one query, when a topic was missed)
-#  28. measures: every instrument response of the participant (scores only), trends
+#  28. notes: the participant's latest notes with author and session
+#  29. measures: every instrument response of the participant (scores only), trends
 #      and reliable change computed in Python
-#  29. measures: the participant's open safety alerts
-#  30. history: every episode of the participant with program, track, counsellor
-#  31. history: the transitions of those episodes (prefetch_related, one query)
-#  32. banner: COUNT of the open safety alerts
-CHART_QUERIES = FRAME + 29
+#  30. measures: the participant's open safety alerts
+#  31. history: every episode of the participant with program, track, counsellor
+#  32. history: the transitions of those episodes (prefetch_related, one query)
+#  33. banner: COUNT of the open safety alerts
+CHART_QUERIES = FRAME + 30
 
 # core:today for a counsellor (panels in board order: safety alerts, alerts, attendance
 # and check-in alerts, sessions today, caseload, instruments due; the referral pipeline is
@@ -118,21 +119,22 @@ CHART_QUERIES = FRAME + 29
 #   6. alerts: referrals waiting too long, with their participants
 #   7. alerts: admissions not yet started, with their participants
 #   8. engagement alerts: open attendance and check-in alerts of the user's caseload
-#   9. sessions today: the user's programs (each program's today in its time zone)
-#  10. sessions today: today's sessions the user facilitates, with their attendance count
-#  11. sessions today: enrolments on those sessions' tracks today (expected, in Python)
-#  12. sessions today: bookings into those sessions
-#  13. caseload: the user's open episodes with participant, track and program
-#  14. caseload hours: this week's attendance marks of those episodes
-#  15. caseload hours: their enrolments this week, with tracks (prorated minimum)
-#  16. caseload hours: the programs' closures this week
-#  17. instruments due: the user's episodes in care (primary or care team), with
+#   9. my unsigned notes: the user's drafts with participant and session
+#  10. sessions today: the user's programs (each program's today in its time zone)
+#  11. sessions today: today's sessions the user facilitates, with their attendance count
+#  12. sessions today: enrolments on those sessions' tracks today (expected, in Python)
+#  13. sessions today: bookings into those sessions
+#  14. caseload: the user's open episodes with participant, track and program
+#  15. caseload hours: this week's attendance marks of those episodes
+#  16. caseload hours: their enrolments this week, with tracks (prorated minimum)
+#  17. caseload hours: the programs' closures this week
+#  18. instruments due: the user's episodes in care (primary or care team), with
 #      participant and program
-#  18. instruments due: the programs' instrument settings (defaults filled in Python)
-#  19. instruments due: the latest administration per episode and instrument (GROUP BY)
-#  20. audit: INSERT the view event (core_auditevent)
+#  19. instruments due: the programs' instrument settings (defaults filled in Python)
+#  20. instruments due: the latest administration per episode and instrument (GROUP BY)
+#  21. audit: INSERT the view event (core_auditevent)
 # No banner: the board shows the safety alerts in full.
-TODAY_QUERIES = FRAME + 17
+TODAY_QUERIES = FRAME + 18
 
 
 def today_session(world: World) -> None:
@@ -608,3 +610,42 @@ def test_schedule_pages_run_the_same_queries_as_sessions_and_people_grow(world, 
             f"--- before:\n{sql_small}\n--- after:\n{sql_large}"
         )
         assert n_large == pinned, f"{name}: expected {pinned} queries, ran {n_large}:\n{sql_large}"
+
+
+# notes_home:unsigned (a counsellor: drafts and notes waiting for a co-signature)
+#   4. programs: accounts_user_programs (visible participants)
+#   5. my drafts, with participant, author and session
+#   6. my signed notes waiting for a co-signature
+#   7. banner: COUNT of the open safety alerts
+#   8. audit: INSERT the view event
+UNSIGNED_QUERIES = FRAME + 5
+
+
+def test_the_unsigned_work_list_runs_the_same_queries_with_3_and_12_drafts(world, login):
+    from openiop.notes import services as notes
+
+    episode = world.active.current_episode
+    today = world.program.today()
+
+    def drafts(total: int) -> None:
+        from openiop.notes.models import Note
+
+        while Note.objects.filter(author=world.counsellor, status="draft").count() < total:
+            n = Note.objects.filter(author=world.counsellor).count()
+            notes.start_note(
+                episode,
+                actor=world.counsellor,
+                fmt=["dap", "birp", "soap"][n % 3],
+                service_date=today - dt.timedelta(days=n % 20),
+                minutes=50,
+            )
+
+    client = login(world.counsellor)
+    url = reverse("notes_home:unsigned")
+    drafts(3)
+    n3, sql3 = measure(client, url)
+    drafts(12)
+    n12, sql12 = measure(client, url)
+    assert len(client.get(url).context["mine"]) == 12
+    assert n3 == n12, f"{n3} queries with 3 drafts, {n12} with 12\n{sql3}\n---\n{sql12}"
+    assert n12 == UNSIGNED_QUERIES, f"expected {UNSIGNED_QUERIES}, ran {n12}:\n{sql12}"

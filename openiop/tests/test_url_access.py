@@ -173,6 +173,33 @@ RULES: dict[str, Rule] = {
         lambda w: {"pk": w.active.pk, "assignment_pk": w.assignment.pk},
         outsider_404=True,
     ),
+    # --- notes (clinical.view to read, note.write to write, note.cosign to co-sign)
+    "notes_home:unsigned": Rule("counsellor", "billing"),
+    "notes:new": Rule("counsellor", "billing", p("active"), outsider_404=True),
+    "notes:detail": Rule(
+        "counsellor",
+        "billing",
+        lambda w: {"pk": w.active.pk, "note_pk": w.signed_note.pk},
+        outsider_404=True,
+    ),
+    "notes:edit": Rule(
+        "counsellor",
+        "billing",
+        lambda w: {"pk": w.active.pk, "note_pk": w.draft_note.pk},
+        outsider_404=True,
+    ),
+    "notes:autosave": Rule(
+        "counsellor",
+        "billing",
+        lambda w: {"pk": w.active.pk, "note_pk": w.draft_note.pk},
+        outsider_404=True,
+    ),
+    "notes:cosign": Rule(
+        "supervisor",
+        "counsellor",
+        lambda w: {"pk": w.active.pk, "note_pk": w.cosign_note.pk},
+        outsider_404=True,
+    ),
     # --- attendance and check-ins
     "attendance:session": Rule("counsellor", "billing", record("session"), outsider_404=True),
     "attendance:alert": Rule(

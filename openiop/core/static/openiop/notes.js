@@ -1,0 +1,64 @@
+// Autosave for note drafts: a few seconds after typing stops, when a box loses focus, and
+// when the page is hidden. A save the server refuses because someone else saved first is
+// shown, never retried over their text. No inline script (the CSP forbids it).
+(function () {
+  var form = document.querySelector("form[data-autosave]");
+  if (!form) { return; }
+  var url = form.getAttribute("data-autosave");
+  var version = form.querySelector("[data-version]");
+  var status = form.querySelector("[data-autosave-status]");
+  var timer = null;
+  var dirty = false;
+  var stopped = false;
+
+  function say(text) { if (status) { status.textContent = text; } }
+
+  function save(keepalive) {
+    if (!dirty || stopped) { return; }
+    dirty = false;
+    var data = new FormData(form);
+    data.delete("action");
+    fetch(url, {
+      method: "POST", body: data, credentials: "same-origin", keepalive: !!keepalive,
+      headers: { "X-Requested-With": "fetch" }
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) {
+        dirty = true;
+        say("Not saved: your sign-in has ended. Sign in again in another tab; this page keeps your text and saves when you are back.");
+        return null;
+      }
+      return response.json().then(function (body) {
+        if (response.ok) {
+          version.value = body.version;
+          say("Draft saved " + new Date().toLocaleTimeString([], { hour: "numeric", minute: "2-digit", second: "2-digit" }) + ".");
+        } else if (response.status === 409 && body.theirs) {
+          // Show both texts: post the form as it is; the server refuses it again and
+          // answers with their saved text beside yours, nothing overwritten.
+          stopped = true;
+          say(body.error);
+          form.submit();
+        } else {
+          say(body.error || "Not saved.");
+        }
+      });
+    }).catch(function () {
+      dirty = true;
+      say("Not saved: no connection. Retrying…");
+    });
+  }
+
+  form.addEventListener("input", function () {
+    dirty = true;
+    say("Typing…");
+    clearTimeout(timer);
+    timer = setTimeout(function () { save(false); }, 2000);
+  });
+  form.querySelectorAll("[data-section]").forEach(function (box) {
+    box.addEventListener("blur", function () { save(false); });
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") { save(true); }
+  });
+  setInterval(function () { save(false); }, 5000);
+})();
