@@ -26,7 +26,7 @@ demo: $(VENV)/.installed
 	OPENIOP_DEMO=1 DEBUG=1 $(BIN)/openiop demo
 	@echo ""
 	@echo "  OpenIOP demo: http://127.0.0.1:$(PORT)/"
-	@echo "  Logins (password openiop-demo): director intake counsellor supervisor lab billing compliance admin"
+	@echo "  Logins (password openiop-demo): director intake counsellor supervisee supervisor lab billing compliance admin"
 	@echo ""
 	OPENIOP_DEMO=1 DEBUG=1 $(BIN)/openiop serve --port $(PORT)
 

@@ -100,6 +100,8 @@ INSTALLED_APPS = [
     "openiop.intake",
     "openiop.scheduling",
     "openiop.attendance",
+    "openiop.plans",
+    "openiop.relapse",
     "openiop.notes",
     "openiop.demo",
 ]

@@ -32,6 +32,17 @@ Notes (`add_notes`): a signed DAP note of the counsellor for `world.active`'s la
 (`world.signed_note`), a draft BIRP note (`world.draft_note`), and a signed note of a
 supervisee (`world.supervisee`, whose notes need a co-signature) waiting in the
 supervisor's queue (`world.cosign_note`).
+
+Contacts and relapse-prevention plans (`add_relapse`, after the notes): a contact of
+`world.active` (`world.contact`: a sibling, support person and emergency contact), a
+relapse-prevention plan naming them, signed by the counsellor and not yet by the
+participant (`world.relapse_plan`, version 1), and a draft version 2 copied from it
+(`world.relapse_draft`).
+
+Treatment plans (`add_plans`): `world.plan`, version 1 of `world.active`'s plan, signed
+by the counsellor, with one problem (dimension 5), one goal, one objective (target date
+in 30 days) and one intervention from the library; and `world.draft_plan`, a version 2
+draft copied from it (same goal and objective keys).
 """
 
 from __future__ import annotations
@@ -350,6 +361,8 @@ def build_world() -> World:
     add_intake_and_measures(world)
     add_schedule(world)
     add_notes(world)
+    add_relapse(world)
+    add_plans(world)
     return world
 
 
@@ -396,6 +409,65 @@ def add_notes(world: World) -> None:
     )
     world.records["cosign_note"] = notes.sign_note(
         note, actor=supervisee, expected_version=note.version
+    )
+
+
+def ensure_intervention_library() -> None:
+    """The intervention library a migration seeds. Browser tests run on a database that is
+    emptied between tests (data from migrations included): seed it again when missing."""
+    import importlib
+
+    from django.apps import apps
+
+    from openiop.plans.models import InterventionTemplate
+
+    if not InterventionTemplate.objects.exists():
+        migration = importlib.import_module("openiop.plans.migrations.0002_seed_interventions")
+        migration.seed(apps, None)
+
+
+def make_signed_plan(participant: Participant, actor: User) -> Any:
+    """Version 1 of a treatment plan for the participant's episode, signed by `actor`: one
+    problem (dimension 5), goal, objective (target in 30 days) and library intervention."""
+    from openiop.plans import services as plans
+    from openiop.plans.models import InterventionTemplate
+
+    ensure_intervention_library()
+    counsellor = actor
+    program = participant.program
+    plan = plans.start_plan(participant.current_episode, counsellor)
+    plans.update_plan(
+        plan, counsellor, participant_statement="I want to keep my job and be there for my kids."
+    )
+    problem = plans.add_problem(
+        plan,
+        counsellor,
+        asam_dimension=5,
+        statement="Cravings at work after stressful shifts; two lapses this month.",
+    )
+    goal = plans.add_goal(problem, counsellor, text="Get through a work week without using.")
+    objective = plans.add_objective(
+        goal,
+        counsellor,
+        text="Use a coping skill at each craving and log it, 5 days a week.",
+        target_date=program.today() + dt.timedelta(days=30),
+    )
+    plans.add_intervention(
+        objective,
+        counsellor,
+        template=InterventionTemplate.objects.filter(modality="cbt").order_by("pk").first(),
+        frequency="3 groups a week",
+        responsible=counsellor,
+    )
+    return plans.sign_as_clinician(plan, counsellor)
+
+
+def add_plans(world: World) -> None:
+    from openiop.plans import services as plans
+
+    world.records["plan"] = make_signed_plan(world.active, world.counsellor)
+    world.records["draft_plan"] = plans.new_version(
+        world.records["plan"], world.counsellor, "review", "30-day review."
     )
 
 
@@ -559,3 +631,48 @@ def add_intake_and_measures(world: World) -> None:
 
 def now() -> dt.datetime:
     return timezone.now()
+
+
+def add_relapse(world: World) -> None:
+    """A contact for `world.active` (`world.contact`, a sibling, support person and
+    emergency contact), a relapse-prevention plan naming them, signed by the counsellor
+    (`world.relapse_plan`, version 1, not yet signed by the participant), and a draft
+    version 2 copied from it (`world.relapse_draft`)."""
+    from openiop.participants import contact_services
+    from openiop.relapse import services as relapse
+
+    counsellor, active = world.counsellor, world.active
+    contact = contact_services.add_contact(
+        active,
+        actor=counsellor,
+        values={
+            "name": "Dana Active",
+            "relationship": "sibling",
+            "phone": "(207) 555-0142",
+            "email": "",
+            "is_support": True,
+            "is_emergency": True,
+            "notes": "",
+        },
+    )
+    world.records["contact"] = contact
+    episode = active.current_episode
+    plan, _ = relapse.start_draft(episode, actor=counsellor)
+    plan = relapse.save_draft(
+        plan,
+        actor=counsellor,
+        sections={
+            "reasons": ["My kids.", "I want to keep my job."],
+            "triggers": ["Payday Fridays", "Arguments at home"],
+            "high_risk": ["Being alone on a Friday night"],
+            "warning_signs": ["Skipping group", "Not sleeping"],
+            "coping": ["Urge surfing", "Walk the dog"],
+            "craving_steps": ["Wait 15 minutes", "Call Dana", "Go to a meeting"],
+        },
+        support=[(contact.pk, "Call when a craving hits")],
+        expected_version=plan.version,
+    )
+    world.records["relapse_plan"] = relapse.sign_plan(
+        plan, actor=counsellor, expected_version=plan.version
+    )
+    world.records["relapse_draft"], _ = relapse.start_draft(episode, actor=counsellor)

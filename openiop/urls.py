@@ -4,6 +4,9 @@ from openiop.attendance import urls as attendance_urls
 from openiop.core import views as core_views
 from openiop.instruments import urls as instrument_urls
 from openiop.notes import urls as notes_urls
+from openiop.participants.contact_views import contact_patterns
+from openiop.plans import urls as plans_urls
+from openiop.relapse import urls as relapse_urls
 from openiop.scheduling import urls as scheduling_urls
 from openiop.scheduling import views as scheduling_views
 
@@ -21,6 +24,10 @@ urlpatterns = [
     path("participants/<int:pk>/check-ins/", include(attendance_urls.participant_patterns)),
     path("notes/", include("openiop.notes.urls")),
     path("participants/<int:pk>/notes/", include(notes_urls.participant_patterns)),
+    path("plans/", include("openiop.plans.urls")),
+    path("participants/<int:pk>/plan/", include(plans_urls.participant_patterns)),
+    path("participants/<int:pk>/contacts/", include(contact_patterns)),
+    path("participants/<int:pk>/relapse-plan/", include(relapse_urls.participant_patterns)),
     path("ical/<str:token>.ics", scheduling_views.ical_feed, name="ical_feed"),
     path("healthz", core_views.healthz, name="healthz"),
 ]

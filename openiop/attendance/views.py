@@ -135,6 +135,7 @@ def session(request: StaffRequest, pk: int) -> HttpResponse:
         "cancelled": current.status == SessionStatus.CANCELLED,
         "can_take": request.user.has_perm_code(Perm.ATTENDANCE_TAKE),
         "can_manage": request.user.has_perm_code(Perm.SCHEDULE_MANAGE),
+        "can_write_notes": request.user.has_perm_code(Perm.NOTE_WRITE),
         "future": current.date > current.program.today(),
         "walk_in_form": WalkInForm(episodes=candidates),
         "book_form": BookForm(episodes=candidates),

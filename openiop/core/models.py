@@ -11,6 +11,11 @@ from django.utils import timezone
 from .choices import AuditAction, JobStatus
 
 
+class SignedRecordError(Exception):
+    """An attempt to change a signed record (a note, a plan); write an addendum or a new
+    version instead. Raised by the models themselves, so no path can skip the check."""
+
+
 class ClinicalRecord(models.Model):
     """Clinical data: who made and changed it, a UUID for the outside world, and voiding.
 

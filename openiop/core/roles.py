@@ -40,6 +40,11 @@ class Perm(models.TextChoices):
     )
     NOTE_WRITE = "note.write", "Write and sign progress notes and addenda"
     NOTE_COSIGN = "note.cosign", "Co-sign the notes of supervisees"
+    PLAN_WRITE = (
+        "plan.write",
+        "Write and sign treatment and relapse-prevention plans; take the participant's signature",
+    )
+    PLAN_APPROVE = "plan.approve", "Sign treatment plans as the clinical supervisor"
     ATTENDANCE_TAKE = (
         "attendance.take",
         "Take attendance, record check-ins, answer engagement alerts",
@@ -71,6 +76,7 @@ _CLINICAL_WORK = {
     Perm.INSTRUMENT_GIVE,
     Perm.SAFETY_RESPOND,
     Perm.NOTE_WRITE,
+    Perm.PLAN_WRITE,
 }
 # Running groups: the calendar, booking, attendance and check-ins (issue 5).
 _GROUP_WORK = {Perm.SCHEDULE_VIEW, Perm.SCHEDULE_MANAGE, Perm.ATTENDANCE_TAKE}
@@ -93,7 +99,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
         | _CLINICAL_WORK
         | _GROUP_WORK
-        | {Perm.NOTE_COSIGN}
+        | {Perm.NOTE_COSIGN, Perm.PLAN_APPROVE}
     ),
     Role.INTAKE: frozenset(
         _CLINICAL_READ
@@ -127,7 +133,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.PARTICIPANT_CHANGE, Perm.EPISODE_CHANGE, Perm.EPISODE_TRANSITION}
         | _CLINICAL_WORK
         | _GROUP_WORK
-        | {Perm.NOTE_COSIGN}
+        | {Perm.NOTE_COSIGN, Perm.PLAN_APPROVE}
     ),
     Role.LAB: frozenset({Perm.PARTICIPANT_VIEW, Perm.SCREENING_VIEW}),
     Role.BILLING: frozenset({Perm.PARTICIPANT_VIEW, Perm.ATTENDANCE_VIEW, Perm.BILLING_VIEW}),

@@ -19,6 +19,9 @@ from openiop.accounts.services import save_staff_user
 from openiop.core.context import request_context
 from openiop.core.roles import Role
 from openiop.demo import clinical, schedule
+from openiop.demo import notes as notes_demo
+from openiop.demo import plans as plans_demo
+from openiop.demo import relapse as relapse_demo
 from openiop.intake import services as intake_services
 from openiop.participants import services as participant_services
 from openiop.participants.choices import EpisodeStatus as S
@@ -132,6 +135,8 @@ STAFF = [
     ("director", "Dana", "Whitfield", "LCSW", [Role.DIRECTOR]),
     ("intake", "Ivan", "Morales", "CADC", [Role.INTAKE]),
     ("counsellor", "Casey", "Romero", "LADC", [Role.COUNSELLOR]),
+    # A counsellor in training: notes go to the supervisor's co-signature queue.
+    ("supervisee", "Riley", "Tran", "CADC-T", [Role.COUNSELLOR]),
     ("supervisor", "Sandra", "Okoye", "LPC, LADC-S", [Role.SUPERVISOR]),
     ("lab", "Leo", "Park", "RN", [Role.LAB]),
     ("billing", "Bea", "Lindqvist", "", [Role.BILLING]),
@@ -195,6 +200,14 @@ def build(seed: int = DEMO_SEED, today: dt.date | None = None) -> DemoResult:
         count = _participants(rng, program, tracks, staff, today)
         # After the admissions: enrolments exist, so past sessions have their rosters.
         schedule.build_schedule(rng, program, tracks, staff, today)
+        # Contacts and relapse-prevention plans (their own random stream: adding them
+        # changes nothing else in the demo).
+        relapse_demo.build(random.Random(seed + 7), program, today)
+        # Treatment plans for the active participants (their own random stream).
+        plans_demo.build(random.Random(seed + 13), program, staff, today)
+        # Progress notes, last: after the treatment plans (if any) so notes can address
+        # their goals. Their own random stream too.
+        notes_demo.build_notes(random.Random(seed + 11), program, staff, today)
     return DemoResult(created=True, participants=count)
 
 
@@ -273,6 +286,7 @@ def _staff(program: Program) -> dict[str, User]:
             last_name=last,
             credentials=credentials,
             email=f"{username}@harborlight.example",
+            notes_need_cosign=username == "supervisee",
         )
         password = DEMO_PASSWORD if (username, first, last, credentials, roles) in STAFF else None
         save_staff_user(

@@ -14,7 +14,11 @@ class SessionChoiceField(forms.ModelChoiceField):
 
 
 class NewNoteForm(forms.Form):
-    format = forms.ChoiceField(choices=NoteFormat.choices, initial=NoteFormat.DAP)
+    # Group entries are written on the group-note screen, not one by one.
+    format = forms.ChoiceField(
+        choices=[c for c in NoteFormat.choices if c[0] != NoteFormat.GROUP],
+        initial=NoteFormat.DAP,
+    )
     session = SessionChoiceField(
         queryset=None,
         required=False,

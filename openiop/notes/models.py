@@ -15,9 +15,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from openiop.core.models import ClinicalRecord
+from openiop.core.models import ClinicalRecord, SignedRecordError
 
-from .choices import NoteFormat, NoteStatus
+from .choices import GroupModality, NoteFormat, NoteStatus
 
 # Fields that may still be written on a signed note: the supervisor's co-signature, and
 # voiding a note written for the wrong person (the note is kept, marked voided).
@@ -35,10 +35,6 @@ AFTER_SIGNING = frozenset(
         "updated_by",
     }
 )
-
-
-class SignedRecordError(Exception):
-    """An attempt to change a signed record; write an addendum instead."""
 
 
 class NoteQuerySet(models.QuerySet):
@@ -81,6 +77,27 @@ class Note(ClinicalRecord):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     cosigned_name = models.CharField(max_length=200, blank=True)
+    group_note = models.ForeignKey(
+        "GroupNote",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="entries",
+        help_text="For a group entry: the session's shared narrative.",
+    )
+
+    goals_addressed = models.ManyToManyField(
+        "plans.Goal",
+        blank=True,
+        related_name="+",
+        help_text="Goals of the signed treatment plan this service worked on.",
+    )
+    objectives_addressed = models.ManyToManyField(
+        "plans.Objective",
+        blank=True,
+        related_name="+",
+        help_text="Objectives of the signed treatment plan this service worked on.",
+    )
 
     objects = NoteQuerySet.as_manager()
 
@@ -115,6 +132,82 @@ class Note(ClinicalRecord):
                 type(self).objects.filter(pk=self.pk, status=NoteStatus.SIGNED).exists()
             ):
                 raise SignedRecordError("Signed notes cannot be changed; add an addendum.")
+        super().save(*args, **kwargs)
+
+
+def _refuse_changes_to_signed_notes(sender: Any, instance: Any, action: str, **kwargs: Any):
+    """The goals and objectives a signed note addressed are part of it: locked too."""
+    if action not in ("pre_add", "pre_remove", "pre_clear"):
+        return
+    if isinstance(instance, Note):
+        signed = Note.objects.filter(pk=instance.pk, status=NoteStatus.SIGNED).exists()
+    else:  # changed from the goal's side: the notes named by pk_set
+        pks = kwargs.get("pk_set") or set()
+        signed = Note.objects.filter(pk__in=pks, status=NoteStatus.SIGNED).exists() or (
+            action == "pre_clear"
+        )
+    if signed:
+        raise SignedRecordError("Signed notes cannot be changed; add an addendum.")
+
+
+models.signals.m2m_changed.connect(
+    _refuse_changes_to_signed_notes, sender=Note.goals_addressed.through
+)
+models.signals.m2m_changed.connect(
+    _refuse_changes_to_signed_notes, sender=Note.objectives_addressed.through
+)
+
+
+class GroupNote(ClinicalRecord):
+    """One narrative for a group session; each participant who attended has an entry
+    (a `Note` of format "group"). Signed together; locked like a note once signed."""
+
+    session = models.ForeignKey(
+        "scheduling.Session", on_delete=models.PROTECT, related_name="group_notes"
+    )
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    topic = models.ForeignKey(
+        "programs.Topic", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    modality = models.CharField(
+        max_length=20, choices=GroupModality.choices, default=GroupModality.PROCESS
+    )
+    narrative = models.TextField(blank=True, max_length=20000)
+    status = models.CharField(max_length=8, choices=NoteStatus.choices, default=NoteStatus.DRAFT)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_name = models.CharField(max_length=200, blank=True)
+
+    objects = NoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=models.Q(voided=False),
+                name="groupnote_one_per_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"group note {self.pk}"
+
+    def audit_label(self) -> str:
+        return f"group note {self.pk}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == NoteStatus.SIGNED
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            fields = kwargs.get("update_fields")
+            touches = set(fields) if fields is not None else {"*"}
+            if touches - AFTER_SIGNING and (
+                type(self).objects.filter(pk=self.pk, status=NoteStatus.SIGNED).exists()
+            ):
+                raise SignedRecordError("A signed group note cannot be changed.")
         super().save(*args, **kwargs)
 
 

@@ -22,6 +22,10 @@ from .models import Addendum, Note, SignedRecordError
 LATE_AFTER_DAYS = 3
 MAX_SECTION = 20000
 MAX_MINUTES = 600
+GROUP_ENTRY = (
+    "This entry is part of a group note: write and sign it on the group note's screen "
+    "(from the session's roster)."
+)
 
 
 class NoteError(Exception):
@@ -72,7 +76,7 @@ def start_note(
 ) -> tuple[Note, bool]:
     """A new draft, or the author's draft already open for the same session (a returning
     author is taken back to it). Returns (note, created)."""
-    if fmt not in NoteFormat.values:
+    if fmt not in NoteFormat.values or fmt == NoteFormat.GROUP:
         raise NoteError("Choose DAP, BIRP or SOAP.")
     if not 0 < minutes <= MAX_MINUTES:
         raise NoteError(f"The duration must be between 1 and {MAX_MINUTES} minutes.")
@@ -88,6 +92,7 @@ def start_note(
                 author=actor,
                 status=NoteStatus.DRAFT,
                 voided=False,
+                group_note__isnull=True,  # a group entry is written on the group's screen
             ).first()
             if open_draft is not None:
                 return open_draft, False
@@ -121,15 +126,19 @@ def save_draft(
     expected_version: int,
     service_date: dt.date | None = None,
     minutes: int | None = None,
+    addressed: tuple[list[int], list[int]] | None = None,
 ) -> Note:
-    """Autosave: the draft's text (and date and duration). A stale version is refused
-    with the saved text (DraftConflict), never overwritten."""
+    """Autosave: the draft's text (and date, duration, and the plan's goals and
+    objectives addressed, as (goal ids, objective ids)). A stale version is refused with
+    the saved text (DraftConflict), never overwritten."""
     with transaction.atomic():
         current = Note.objects.select_for_update().get(pk=note.pk)
         if current.status == NoteStatus.SIGNED:
             raise SignedRecordError("This note is signed: add an addendum instead.")
         if current.voided:
             raise NoteError("This note was voided.")
+        if current.group_note_id is not None:
+            raise NoteError(GROUP_ENTRY)
         if current.version != expected_version:
             by = current.updated_by.display_name if current.updated_by else "Someone"
             raise DraftConflict(dict(current.sections), current.version, by)
@@ -145,6 +154,8 @@ def save_draft(
                 raise NoteError(f"The duration must be between 1 and {MAX_MINUTES} minutes.")
             current.minutes = minutes
             fields.append("minutes")
+        if addressed is not None:
+            _set_addressed(current, *addressed)
         current.sections = cleaned
         current.version += 1
         current.updated_by = actor
@@ -159,6 +170,18 @@ def save_draft(
             changes={"draft_saved": current.version},
         )
     return current
+
+
+def _set_addressed(note: Note, goal_ids: list[int], objective_ids: list[int]) -> None:
+    """Raises goals.GoalChoiceError (bad input: 400) for ids not on the signed plan."""
+    from .goals import addressable_goals, check_choice
+
+    offered = addressable_goals([note.episode_id])[note.episode_id]
+    goals, objectives = check_choice(offered, goal_ids, objective_ids)
+    if sorted(note.goals_addressed.values_list("pk", flat=True)) != goals:
+        note.goals_addressed.set(goals)
+    if sorted(note.objectives_addressed.values_list("pk", flat=True)) != objectives:
+        note.objectives_addressed.set(objectives)
 
 
 def check_complete(fmt: str, sections: dict[str, Any]) -> None:
@@ -183,6 +206,8 @@ def sign_note(note: Note, *, actor: Any, expected_version: int, now: dt.datetime
         if current.version != expected_version:
             by = current.updated_by.display_name if current.updated_by else "Someone"
             raise DraftConflict(dict(current.sections), current.version, by)
+        if current.group_note_id is not None:
+            raise NoteError(GROUP_ENTRY)
         if current.author_id != actor.pk:
             raise NoteError("Only the author signs a note.")
         check_complete(current.format, current.sections)

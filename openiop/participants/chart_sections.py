@@ -1,5 +1,6 @@
 """The chart sections this app owns: the current episode and care team, contact details,
-and the history of episodes with every status change."""
+the participant's contacts (support people, emergency contact), and the history of
+episodes with every status change."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from openiop.core.roles import Perm
 from . import lifecycle
 from .chart import Section, register_section
 from .choices import EpisodeStatus as S
-from .models import Episode, EpisodeTransition, Participant
+from .models import Contact, Episode, EpisodeTransition, Participant
 from .steps import GUIDED
 
 STEP_LABELS: dict[str, str] = {
@@ -62,6 +63,11 @@ def contact_context(request: StaffRequest, participant: Participant) -> dict[str
     return {}
 
 
+def contacts_context(request: StaffRequest, participant: Participant) -> dict[str, Any]:
+    contacts = list(Contact.objects.filter(participant=participant, voided=False))
+    return {"contacts": contacts}
+
+
 def history_context(request: StaffRequest, participant: Participant) -> dict[str, Any]:
     episodes = (
         Episode.objects.filter(participant=participant, voided=False)
@@ -91,6 +97,16 @@ register_section(
         "participants/sections/contact.html",
         contact_context,
         order=20,
+    )
+)
+register_section(
+    Section(
+        "contacts",
+        "Contacts and support people",
+        Perm.PARTICIPANT_VIEW,
+        "participants/sections/contacts.html",
+        contacts_context,
+        order=21,
     )
 )
 register_section(

@@ -56,3 +56,19 @@ TEDS_PSOURCE = {
     ReferralSource.PHYSICIAN: 3,
     ReferralSource.OTHER: 6,
 }
+
+
+class ContactRelationship(models.TextChoices):
+    """How a contact is related to the participant."""
+
+    PARTNER = "partner", "Spouse or partner"
+    PARENT = "parent", "Parent"
+    CHILD = "child", "Child"
+    SIBLING = "sibling", "Sibling"
+    OTHER_FAMILY = "other_family", "Other family"
+    FRIEND = "friend", "Friend"
+    SPONSOR = "sponsor", "Sponsor"
+    PEER = "peer", "Mentor or peer supporter"
+    EMPLOYER = "employer", "Employer"
+    PROFESSIONAL = "professional", "Clinician or other professional"
+    OTHER = "other", "Other"

@@ -11,7 +11,7 @@ from openiop.core.forms import ModelMultipleIdsField
 from openiop.programs.models import Program, Track
 
 from .choices import EpisodeStatus, ReferralSource
-from .models import Participant
+from .models import Contact, Participant
 from .services import PARTICIPANT_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -154,3 +154,58 @@ class VoidForm(forms.Form):
         max_length=500,
         help_text="Why this record should not exist, e.g. “Duplicate of OI-000123-4”.",
     )
+
+
+class ContactForm(forms.ModelForm):
+    """A contact's details. `version` detects a colleague's save in between."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    class Meta:
+        model = Contact
+        fields = ["name", "relationship", "phone", "email", "is_support", "is_emergency", "notes"]
+        widgets = {
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "notes": "Anything staff should know, e.g. “call after 5 pm”, “knows about the "
+            "program”.",
+        }
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Write the contact's name.")
+        return name
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if phone and not any(ch.isdigit() for ch in phone):
+            raise forms.ValidationError("A phone number needs digits.")
+        return phone
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("is_support") or data.get("is_emergency")) and not (
+            data.get("phone") or data.get("email")
+        ):
+            self.add_error(
+                "phone",
+                "A support person or emergency contact needs a phone number or an email.",
+            )
+        return data
+
+
+class ContactVoidForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        help_text="Why, e.g. “Entered twice”, “No longer in touch; participant asked”.",
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason.")
+        return reason

@@ -9,7 +9,7 @@ from django.utils import timezone
 from openiop.core.models import ClinicalRecord
 from openiop.programs.choices import LevelOfCare, level_short
 
-from .choices import OPEN_STATUSES, EpisodeStatus, ReferralSource
+from .choices import OPEN_STATUSES, ContactRelationship, EpisodeStatus, ReferralSource
 
 
 def luhn_digit(digits: str) -> int:
@@ -181,3 +181,40 @@ class EpisodeTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class Contact(ClinicalRecord):
+    """A person in the participant's life: family, friends, a sponsor, professionals.
+
+    Flags say what the person is to the program: a recovery *support person* (named on
+    relapse-prevention plans) and an *emergency contact*. Contacts are voided, never
+    deleted: a signed plan keeps naming the people it named. Later, family portal access
+    hangs off a contact (with the participant's consent), so the row holds only who the
+    person is and how to reach them.
+    """
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="contacts")
+    name = models.CharField(max_length=120)
+    relationship = models.CharField(max_length=20, choices=ContactRelationship.choices)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    is_support = models.BooleanField(
+        "recovery support person",
+        default=False,
+        help_text="Someone the participant can call on in recovery (relapse-prevention plan).",
+    )
+    is_emergency = models.BooleanField("emergency contact", default=False)
+    notes = models.TextField(blank=True, max_length=1000)
+
+    class Meta:
+        ordering = ["-is_emergency", "-is_support", "name", "pk"]
+        indexes = [
+            # A participant's active contacts (the contacts page, the chart, the plan editor).
+            models.Index(fields=["participant", "voided"], name="contact_participant_voided"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def audit_label(self) -> str:
+        return f"contact {self.pk}"

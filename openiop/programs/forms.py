@@ -33,6 +33,7 @@ class ProgramForm(forms.ModelForm):
             "absence_alert_after",
             "below_minimum_alerts",
             "craving_alert_at",
+            "plan_review_days",
             "counsellors_see_care_team_only",
             "retired",
         ]
@@ -42,7 +43,7 @@ class ProgramForm(forms.ModelForm):
         if sites is not None:
             cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
         # Attendance policy: blank keeps the default (issue 5).
-        for name in ("absence_alert_after", "craving_alert_at"):
+        for name in ("absence_alert_after", "craving_alert_at", "plan_review_days"):
             self.fields[name].required = False
 
     def _default(self, name: str) -> int:
@@ -53,6 +54,10 @@ class ProgramForm(forms.ModelForm):
     def clean_absence_alert_after(self) -> int:
         value = self.cleaned_data.get("absence_alert_after")
         return self._default("absence_alert_after") if value is None else value
+
+    def clean_plan_review_days(self) -> int:
+        value = self.cleaned_data.get("plan_review_days")
+        return self._default("plan_review_days") if value is None else value
 
     def clean_craving_alert_at(self) -> int:
         value = self.cleaned_data.get("craving_alert_at")

@@ -57,6 +57,12 @@ class Program(ReferenceData):
         validators=[MinValueValidator(1), MaxValueValidator(10)],
         help_text="A check-in craving (0–10) at or above this alerts the counsellor.",
     )
+    plan_review_days = models.PositiveSmallIntegerField(
+        "treatment plan review every (days)",
+        default=30,
+        validators=[MinValueValidator(7), MaxValueValidator(365)],
+        help_text="A signed treatment plan is due for review this many days after it takes effect.",
+    )
     counsellors_see_care_team_only = models.BooleanField(
         default=False,
         help_text="Counsellors see only participants whose care team they are on.",

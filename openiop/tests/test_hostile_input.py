@@ -48,12 +48,23 @@ from openiop.intake.models import (
     PreScreen,
     Referral,
 )
-from openiop.notes.models import Addendum, Note
+from openiop.notes import groups as group_notes
+from openiop.notes.models import Addendum, GroupNote, Note
 from openiop.participants import services as participant_services
 from openiop.participants.choices import EpisodeStatus as S
-from openiop.participants.models import Episode, EpisodeTransition, Participant
+from openiop.participants.models import Contact, Episode, EpisodeTransition, Participant
 from openiop.participants.services import PARTICIPANT_FIELDS
+from openiop.plans.models import (
+    Goal,
+    InterventionTemplate,
+    Objective,
+    PlanIntervention,
+    PlanSignature,
+    Problem,
+    TreatmentPlan,
+)
 from openiop.programs.models import Program, Room, SessionType, Site, Topic, Track
+from openiop.relapse.models import RelapsePlan, SupportPerson
 from openiop.scheduling.models import (
     Booking,
     Closure,
@@ -72,6 +83,7 @@ from openiop.testing import (
     give,
     make_participant,
     make_program,
+    make_signed_plan,
     make_user,
     refer,
 )
@@ -84,6 +96,9 @@ NEW_PASSWORD = "plum-harbor-lantern-42"
 
 FINGERPRINTED = [
     Participant,
+    Contact,
+    RelapsePlan,
+    SupportPerson,
     Episode,
     Episode.care_team.through,
     EpisodeTransition,
@@ -119,6 +134,13 @@ FINGERPRINTED = [
     EngagementAlert,
     Note,
     Addendum,
+    GroupNote,
+    TreatmentPlan,
+    Problem,
+    Goal,
+    Objective,
+    PlanIntervention,
+    PlanSignature,
 ]
 
 
@@ -268,6 +290,12 @@ def ep_kwargs(name: str, **more: Any) -> Callable[[World], dict[str, Any]]:
         "episode_pk": w.participants[name].current_episode_id,
         **more,
     }
+
+
+def group_entry(w: World, key: str) -> str:
+    """The form field of world.active's entry in the group note of world.session."""
+    entry = Note.objects.get(group_note=w.group_note, participant=w.active, voided=False)
+    return group_notes.field_name(entry, key)
 
 
 def other_track(w: World) -> int:
@@ -869,6 +897,104 @@ def settings_valid(w: World) -> Payload:
 
 def edit_of(kind: str, obj: Callable[[World], Any]) -> Callable[[World], dict[str, Any]]:
     return lambda w: {"kind_name": kind, "pk": obj(w).pk}
+
+
+# --- contacts and relapse-prevention plans ----------------------------------------------
+
+CONTACT_KINDS = {
+    "name": TEXT,
+    "relationship": CHOICE,
+    "phone": TEXT,
+    "email": TEXT,
+    "is_support": BOOL,
+    "is_emergency": BOOL,
+    "notes": TEXT,
+}
+
+
+def contact_valid(w: World) -> Payload:
+    return {
+        "name": "Jordan Hostile",
+        "relationship": "sponsor",
+        "phone": "(207) 555-0188",
+        "email": "jordan@example.org",
+        "is_support": "on",
+        "is_emergency": "",
+        "notes": "Call after 5 pm.",
+    }
+
+
+CONTACT_CASES: dict[str, Case] = {
+    "support person without phone or email": replace(phone="", email=""),
+    "email not an email": replace(email="not-an-email"),
+    "phone without digits": replace(phone="call me maybe"),
+    "phone over 30": replace(phone="5" * 31),
+    "notes over 1000": replace(notes="n" * 1001),
+    "a relationship that is not one": replace(relationship="enemy"),
+    "as lab": replace(**{AS: "lab"}),
+    "as billing": replace(**{AS: "billing"}),
+    "as the outsider": replace(**{AS: "outsider"}),
+}
+
+
+def contact_kwargs(w: World) -> dict[str, Any]:
+    return {"pk": w.active.pk, "contact_pk": w.contact.pk}
+
+
+def plan_kwargs(name: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.active.pk, "plan_pk": w.records[name].pk}
+
+
+def plan_row(w: World, model: Any, name: str) -> int:
+    """The first problem, goal or objective of a treatment plan version."""
+    path = "goal__plan" if model is Objective else "plan"
+    return model.objects.filter(**{path: w.records[name]}).order_by("pk").first().pk
+
+
+# Edits to a treatment plan version that is signed, of someone else, or not ours to make.
+PLAN_LOCK_CASES: dict[str, Case] = {
+    "the signed version": replace(**{KW: plan_kwargs("plan")}),
+    "another participant's plan": replace(
+        **{KW: lambda w: {"pk": w.referred.pk, "plan_pk": w.draft_plan.pk}}
+    ),
+    "plan that does not exist": replace(
+        **{KW: lambda w: {"pk": w.active.pk, "plan_pk": int(TOO_BIG_INT)}}
+    ),
+    "as billing": replace(**{AS: "billing"}),
+    "as lab": replace(**{AS: "lab"}),
+    "as the outsider": replace(**{AS: "outsider"}),
+}
+
+
+def role_of(w: World) -> str:
+    return f"role_{w.contact.pk}"
+
+
+RELAPSE_SECTION_KINDS = {
+    f"section_{key}": TEXT
+    for key in ("reasons", "triggers", "high_risk", "warning_signs", "coping", "craving_steps")
+}
+
+
+def relapse_edit_valid(w: World) -> Payload:
+    return {
+        "version": RelapsePlan.objects.get(pk=w.relapse_draft.pk).version,
+        "section_reasons": "My kids.\nI want to keep my job.",
+        "section_triggers": "Payday Fridays\n- Arguments at home\nThe old crew",
+        "section_high_risk": "Being alone on a Friday night",
+        "section_warning_signs": "Skipping group\nNot sleeping",
+        "section_coping": "Urge surfing\nWalk the dog",
+        "section_craving_steps": "1. Wait 15 minutes\n2. Call Dana\n3. Go to a meeting",
+        "support": [w.contact.pk],
+        role_of(w): "Call when a craving hits; drive me to a meeting",
+    }
+
+
+# A 1x1 PNG, as a drawn signature arrives from the signature pad.
+SIGNATURE_PNG = (
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -1721,6 +1847,414 @@ ENDPOINTS: dict[str, Endpoint] = {
             "as lab": replace(**{AS: "lab"}),
         },
     ),
+    "notes_home:group": Endpoint(
+        "notes_home:group",
+        "counsellor",
+        lambda w: {"session_pk": w.session.pk},
+        {"version": INT, "narrative": TEXT, "modality": CHOICE},
+        ("version",),
+        lambda w: {
+            "version": GroupNote.objects.get(pk=w.group_note.pk).version,
+            "narrative": "Relapse prevention: triggers and a plan for the weekend.",
+            "modality": "cbt",
+            group_entry(w, "response"): "Named payday as a trigger.",
+        },
+        {
+            "a stale version": replace(
+                version=lambda w: GroupNote.objects.get(pk=w.group_note.pk).version - 1
+            ),
+            "an entry's response with NUL": lambda w, v: {**v, group_entry(w, "response"): "\x00"},
+            "an entry's response over 20,000": lambda w, v: {
+                **v,
+                group_entry(w, "response"): "r" * 20001,
+            },
+            "an entry's response, several values": lambda w, v: {
+                **v,
+                group_entry(w, "response"): ["ok", "\x00"],
+            },
+            "sign with an empty response": lambda w, v: {
+                **v,
+                group_entry(w, "response"): "",
+                "action": "sign",
+            },
+            "sign as someone not the author": replace(action="sign", **{AS: "supervisor"}),
+            "an unknown action": replace(action="delete"),
+            "an individual appointment": replace(
+                **{KW: lambda w: {"session_pk": w.appointment.pk}}
+            ),
+            "a cancelled session": replace(
+                **{KW: lambda w: {"session_pk": w.cancelled_session.pk}}
+            ),
+            "before attendance is taken": replace(
+                **{KW: lambda w: {"session_pk": w.future_session.pk}}
+            ),
+            "another program's session": replace(
+                **{KW: lambda w: {"session_pk": w.foreign_session.pk}}
+            ),
+            "as billing": replace(**{AS: "billing"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    # --- contacts ---------------------------------------------------------------------
+    "contacts:new": Endpoint(
+        "contacts:new",
+        "counsellor",
+        lambda w: {"pk": w.active.pk},
+        CONTACT_KINDS,
+        ("name", "relationship"),
+        contact_valid,
+        {
+            **CONTACT_CASES,
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "participant that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+        },
+    ),
+    "contacts:edit": Endpoint(
+        "contacts:edit",
+        "counsellor",
+        contact_kwargs,
+        {**CONTACT_KINDS, "version": INT},
+        ("name", "relationship"),
+        lambda w: {
+            **contact_valid(w),
+            "name": "Dana Active-Smith",
+            "relationship": "sibling",
+            "version": Contact.objects.get(pk=w.contact.pk).version,
+        },
+        {
+            **CONTACT_CASES,
+            "no version": without("version"),
+            "stale version": replace(version=lambda w: w.contact.version + 5),
+            "version huge": replace(version=TOO_BIG_INT),
+            "another participant's contact": replace(
+                **{KW: lambda w: {"pk": w.referred.pk, "contact_pk": w.contact.pk}}
+            ),
+            "contact that does not exist": replace(
+                **{KW: lambda w: {"pk": w.active.pk, "contact_pk": int(TOO_BIG_INT)}}
+            ),
+        },
+    ),
+    "contacts:void": Endpoint(
+        "contacts:void",
+        "counsellor",
+        contact_kwargs,
+        {"reason": TEXT},
+        ("reason",),
+        lambda w: {"reason": "Entered twice."},
+        {
+            "reason over 500": replace(reason="r" * 501),
+            "another participant's contact": replace(
+                **{KW: lambda w: {"pk": w.referred.pk, "contact_pk": w.contact.pk}}
+            ),
+            "another program's participant": replace(
+                **{KW: lambda w: {"pk": w.foreign.pk, "contact_pk": w.contact.pk}}
+            ),
+            "as lab": replace(**{AS: "lab"}),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
+    # --- relapse-prevention plans --------------------------------------------------------
+    "relapse:new": Endpoint(
+        "relapse:new",
+        "counsellor",
+        lambda w: {"pk": w.evening.pk},
+        {"from_number": INT},
+        ("from_number",),
+        lambda w: {"from_number": "0"},
+        {
+            "from a version that was not signed": replace(from_number="3"),
+            "from_number huge": replace(from_number=TOO_BIG_INT),
+            "from_number negative": replace(from_number="-1"),
+            "someone not in care": replace(**{KW: lambda w: {"pk": w.referred.pk}}),
+            "someone discharged": replace(**{KW: lambda w: {"pk": w.closed.pk}}),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "as billing": replace(**{AS: "billing"}),
+            "as intake (no plan.write)": replace(**{AS: "intake"}),
+        },
+    ),
+    "relapse:edit": Endpoint(
+        "relapse:edit",
+        "counsellor",
+        plan_kwargs("relapse_draft"),
+        {"version": INT, **RELAPSE_SECTION_KINDS, "support": M2M},
+        ("version",),
+        relapse_edit_valid,
+        {
+            "a stale version": replace(version=lambda w: w.relapse_draft.version - 1),
+            "an item over 500 characters": replace(section_coping="c" * 501),
+            "41 triggers": replace(section_triggers="\n".join(f"t{i}" for i in range(41))),
+            "a role over 200": lambda w, v: {**v, role_of(w): "r" * 201},
+            "a role with NUL": lambda w, v: {**v, role_of(w): "call\x00"},
+            "a role, several values": lambda w, v: {**v, role_of(w): ["ok", "\x00"]},
+            "support: a contact of another participant": replace(
+                support=lambda w: [w.contact.pk, w.contact.pk + 1000]
+            ),
+            "a signed plan": replace(**{KW: plan_kwargs("relapse_plan")}),
+            "another participant's plan": replace(
+                **{KW: lambda w: {"pk": w.referred.pk, "plan_pk": w.relapse_draft.pk}}
+            ),
+            "plan that does not exist": replace(
+                **{KW: lambda w: {"pk": w.active.pk, "plan_pk": int(TOO_BIG_INT)}}
+            ),
+            "as billing": replace(**{AS: "billing"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "relapse:sign": Endpoint(
+        "relapse:sign",
+        "counsellor",
+        plan_kwargs("relapse_draft"),
+        {"version": INT},
+        ("version",),
+        lambda w: {"version": RelapsePlan.objects.get(pk=w.relapse_draft.pk).version},
+        {
+            "a stale version": replace(version=lambda w: w.relapse_draft.version + 3),
+            "a signed plan": replace(
+                version=lambda w: w.relapse_plan.version, **{KW: plan_kwargs("relapse_plan")}
+            ),
+            "as lab": replace(**{AS: "lab"}),
+            "as compliance": replace(**{AS: "compliance"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "relapse:participant_sign": Endpoint(
+        "relapse:participant_sign",
+        "counsellor",
+        plan_kwargs("relapse_plan"),
+        {"typed_name": TEXT, "signature": TEXT},
+        ("typed_name",),
+        lambda w: {"typed_name": "Pat Active", "signature": SIGNATURE_PNG},
+        {
+            "typed name over 200": replace(typed_name="n" * 201),
+            "signature an SVG": replace(
+                signature="data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmciLz4="
+            ),
+            "signature a PNG of garbage": replace(signature="data:image/png;base64,AAAA"),
+            "signature not base64": replace(signature="data:image/png;base64,@@@@"),
+            "signature a URL": replace(signature="https://example.org/sig.png"),
+            "signature over the size limit": replace(
+                signature="data:image/png;base64," + "A" * 200_000
+            ),
+            "a draft plan": replace(**{KW: plan_kwargs("relapse_draft")}),
+            "as billing": replace(**{AS: "billing"}),
+            "as lab": replace(**{AS: "lab"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    # --- treatment plans: world.plan is signed v1 of world.active's plan, world.draft_plan
+    # its v2 draft; world.evening has a signed v1 and no draft --------------------------
+    "plans:start": Endpoint(
+        "plans:start",
+        "counsellor",
+        lambda w: {"pk": w.evening.pk},
+        {"reason": CHOICE, "change_summary": TEXT},
+        ("reason",),
+        lambda w: {"reason": "review", "change_summary": "30-day review."},
+        {
+            "the reason of a first plan": replace(reason="initial"),
+            "a summary over 4,000": replace(change_summary="s" * 4001),
+            "someone not in care": replace(**{KW: lambda w: {"pk": w.referred.pk}}),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "as billing": replace(**{AS: "billing"}),
+            "as lab": replace(**{AS: "lab"}),
+        },
+    ),
+    "plans:edit": Endpoint(
+        "plans:edit",
+        "counsellor",
+        plan_kwargs("draft_plan"),
+        {"participant_statement": TEXT, "reason": CHOICE, "change_summary": TEXT},
+        ("reason",),
+        lambda w: {
+            "participant_statement": "I want to sleep again and keep my job.",
+            "reason": "condition",
+            "change_summary": "Lapsed after a night shift.",
+        },
+        {
+            "a statement over 4,000": replace(participant_statement="p" * 4001),
+            **PLAN_LOCK_CASES,
+        },
+    ),
+    "plans:problem": Endpoint(
+        "plans:problem",
+        "counsellor",
+        plan_kwargs("draft_plan"),
+        {"action": CHOICE, "row": FK, "parent": FK, "asam_dimension": SCALE, "statement": TEXT},
+        ("action", "asam_dimension", "statement"),
+        lambda w: {
+            "action": "add",
+            "row": "",
+            "parent": "",
+            "asam_dimension": "3",
+            "statement": "Low mood most days; sleeps four hours a night.",
+        },
+        {
+            "dimension 0": replace(asam_dimension="0"),
+            "dimension 7": replace(asam_dimension="7"),
+            "a statement over 2,000": replace(statement="s" * 2001),
+            "change without a row": replace(action="save"),
+            "change a problem of the signed version": replace(
+                action="save", row=lambda w: plan_row(w, Problem, "plan")
+            ),
+            "remove a problem of the signed version": replace(
+                action="remove", row=lambda w: plan_row(w, Problem, "plan")
+            ),
+            **PLAN_LOCK_CASES,
+        },
+    ),
+    "plans:goal": Endpoint(
+        "plans:goal",
+        "counsellor",
+        plan_kwargs("draft_plan"),
+        {"action": CHOICE, "row": FK, "parent": FK, "text": TEXT, "status": CHOICE},
+        ("action", "parent", "text"),
+        lambda w: {
+            "action": "add",
+            "row": "",
+            "parent": plan_row(w, Problem, "draft_plan"),
+            "text": "Sleep through the night most nights.",
+            "status": "",
+        },
+        {
+            "a goal over 2,000": replace(text="g" * 2001),
+            "under a problem of the signed version": replace(
+                parent=lambda w: plan_row(w, Problem, "plan")
+            ),
+            "remove a goal of the signed version": replace(
+                action="remove", row=lambda w: plan_row(w, Goal, "plan")
+            ),
+            **PLAN_LOCK_CASES,
+        },
+    ),
+    "plans:objective": Endpoint(
+        "plans:objective",
+        "counsellor",
+        plan_kwargs("draft_plan"),
+        {
+            "action": CHOICE,
+            "row": FK,
+            "parent": FK,
+            "text": TEXT,
+            "target_date": DATE,
+            "status": CHOICE,
+        },
+        ("action", "text"),
+        lambda w: {
+            "action": "save",
+            "row": plan_row(w, Objective, "draft_plan"),
+            "parent": "",
+            "text": "Use a coping skill at each craving and log it, every day.",
+            "target_date": day(w, 21),
+            "status": "in_progress",
+        },
+        {
+            "a target date ten years away": replace(target_date=lambda w: day(w, 3650)),
+            "a target date two years ago": replace(target_date=lambda w: day(w, -730)),
+            "an objective of the signed version": replace(
+                row=lambda w: plan_row(w, Objective, "plan")
+            ),
+            "add under a goal of the signed version": replace(
+                action="add", row="", parent=lambda w: plan_row(w, Goal, "plan")
+            ),
+            **PLAN_LOCK_CASES,
+        },
+    ),
+    "plans:intervention": Endpoint(
+        "plans:intervention",
+        "counsellor",
+        plan_kwargs("draft_plan"),
+        {
+            "action": CHOICE,
+            "row": FK,
+            "parent": FK,
+            "template": FK,
+            "description": TEXT,
+            "frequency": TEXT,
+            "responsible": FK,
+        },
+        ("action", "parent", "frequency"),
+        lambda w: {
+            "action": "add",
+            "row": "",
+            "parent": plan_row(w, Objective, "draft_plan"),
+            "template": InterventionTemplate.objects.filter(modality="dbt").first().pk,
+            "description": "",
+            "frequency": "2 skills groups a week",
+            "responsible": w.supervisor.pk,
+        },
+        {
+            "custom without a description": replace(template="", description="  "),
+            "a frequency over 120": replace(frequency="f" * 121),
+            "responsible: another program's staff": replace(responsible=lambda w: w.outsider.pk),
+            "responsible: someone without a clinical role": replace(
+                responsible=lambda w: w.billing.pk
+            ),
+            "a retired library entry": replace(template=lambda w: w.retired_template.pk),
+            "under an objective of the signed version": replace(
+                parent=lambda w: plan_row(w, Objective, "plan")
+            ),
+            **PLAN_LOCK_CASES,
+        },
+    ),
+    "plans:sign": Endpoint(
+        "plans:sign",
+        "counsellor",
+        plan_kwargs("draft_plan"),
+        {"version": INT},
+        ("version",),
+        lambda w: {"version": TreatmentPlan.objects.get(pk=w.draft_plan.pk).version},
+        {
+            "a stale version": replace(version=lambda w: w.draft_plan.version - 1),
+            "version huge": replace(version=TOO_BIG_INT),
+            "a signed version": replace(
+                version=lambda w: w.plan.version, **{KW: plan_kwargs("plan")}
+            ),
+            "as lab": replace(**{AS: "lab"}),
+            "as compliance": replace(**{AS: "compliance"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "plans:participant_sign": Endpoint(
+        "plans:participant_sign",
+        "counsellor",
+        plan_kwargs("plan"),
+        {"typed_name": TEXT, "image": TEXT, "agree": BOOL},
+        ("typed_name",),
+        lambda w: {"typed_name": "Pat Active", "image": SIGNATURE_PNG, "agree": "on"},
+        {
+            "not agreeing": lambda w, v: {k: x for k, x in v.items() if k != "agree"},
+            "typed name over 200": replace(typed_name="n" * 201),
+            "signature an SVG": replace(
+                image="data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmciLz4="
+            ),
+            "signature a PNG of garbage": replace(image="data:image/png;base64,AAAA"),
+            "signature not base64": replace(image="data:image/png;base64,@@@@"),
+            "signature a URL": replace(image="https://example.org/sig.png"),
+            "signature over the size limit": replace(
+                image="data:image/png;base64," + "A" * 400_000
+            ),
+            "a draft plan": replace(**{KW: plan_kwargs("draft_plan")}),
+            "as billing": replace(**{AS: "billing"}),
+            "as lab": replace(**{AS: "lab"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "plans:supervisor_sign": Endpoint(
+        "plans:supervisor_sign",
+        "supervisor",
+        plan_kwargs("plan"),
+        {"version": INT},
+        ("version",),
+        lambda w: {"version": TreatmentPlan.objects.get(pk=w.plan.pk).version},
+        {
+            "a stale version": replace(version=lambda w: w.plan.version + 2),
+            "a draft plan": replace(
+                version=lambda w: w.draft_plan.version, **{KW: plan_kwargs("draft_plan")}
+            ),
+            "as the counsellor": replace(**{AS: "counsellor"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
     # --- program set-up -------------------------------------------------------------
     "programs:create[site]": Endpoint(
         "programs:create",
@@ -2088,6 +2622,13 @@ def hostile_world(world: World) -> World:
     world.retired_program = retired
     world.users["inactive"] = make_user("inactive", ["counsellor"], [world.program])
     add_schedule_records(world)
+    # Treatment plans: world.evening has a signed v1 and no draft; a retired library entry.
+    world.records["evening_plan"] = make_signed_plan(world.evening, world.counsellor)
+    world.records["retired_template"] = InterventionTemplate.objects.create(
+        modality="holistic", name="Retired practice", active=False, retired=True
+    )
+    # The group note of world.session (attendance taken; world.active present).
+    world.records["group_note"] = group_notes.open_group_note(world.session, actor=counsellor)
     User.objects.filter(pk=world.inactive.pk).update(is_active=False)
     return world
 
@@ -2384,6 +2925,13 @@ def add_schedule_records(world: World) -> None:
 AUDITED_AS = {
     "participants.episodetransition": "participants.episode",  # the "transition" event
     "core.sequence": "participants.participant",  # the record number of a registration
+    "relapse.supportperson": "relapse.relapseplan",  # the plan's "change" event
+    # A treatment plan's rows and signatures: the plan's "change" and "sign" events.
+    "plans.problem": "plans.treatmentplan",
+    "plans.goal": "plans.treatmentplan",
+    "plans.objective": "plans.treatmentplan",
+    "plans.planintervention": "plans.treatmentplan",
+    "plans.plansignature": "plans.treatmentplan",
 }
 WRITES = {"create", "change", "transition", "sign", "void"}
 
@@ -2394,7 +2942,19 @@ WRITES = {"create", "change", "transition", "sign", "void"}
         k
         for k in ENDPOINTS
         if k.split(":")[0]
-        in ("intake", "measures", "instruments", "scheduling", "check_ins", "attendance", "notes")
+        in (
+            "intake",
+            "measures",
+            "instruments",
+            "scheduling",
+            "check_ins",
+            "attendance",
+            "notes",
+            "notes_home",
+            "contacts",
+            "relapse",
+            "plans",
+        )
     ),
 )
 def test_every_record_the_valid_payload_writes_is_audited(client, login, hostile_world, key):

@@ -74,8 +74,8 @@ FRAME = 3
 #  10. counsellors: the filter's clinical staff of the user's programs
 LIST_QUERIES = FRAME + 7
 
-# participants:chart (sections in chart order: episode, intake, attendance, schedule,
-# curriculum, notes, measures, history)
+# participants:chart (sections in chart order: episode, intake, contacts, attendance,
+# schedule, treatment plan, curriculum, notes, relapse-prevention plan, measures, history)
 #   4. programs: accounts_user_programs (user.program_ids)
 #   5. participant: the participant joined to program, current episode, its track,
 #      primary counsellor and program (select_related)
@@ -86,55 +86,64 @@ LIST_QUERIES = FRAME + 7
 #  10. intake: its latest signed ASAM assessment
 #  11. intake: its diagnoses
 #  12. intake: its admission record (consents)
-#  13. attendance: every attendance mark of the episode (hours, rate, absences in Python)
-#  14. attendance: the episode's enrolments overlapping the last 8 weeks, with tracks
-#  15. attendance: the program's closures in those weeks (prorated minimums)
-#  16. attendance: the 12 latest marks with their sessions and topics
-#  17. attendance: the latest 60 check-ins (trend charts)
-#  18. attendance: the episode's open engagement alerts
-#  19. schedule: the participant's enrolments (track history)
-#  20. schedule: the episode's enrolments in the next 14 days
-#  21. schedule: its bookings in the next 14 days
-#  22. schedule: the sessions of those tracks and bookings (one query)
-#  23. schedule: the participant's active calendar link
-#  24. curriculum: the track's own curriculum order
-#  25. curriculum: the program's topics (no own order)
-#  26. curriculum: the topics of the sessions the episode has a mark at
-#  27. curriculum: its topics given as individual work
+#  13. contacts: the participant's active contacts
+#  14. attendance: every attendance mark of the episode (hours, rate, absences in Python)
+#  15. attendance: the episode's enrolments overlapping the last 8 weeks, with tracks
+#  16. attendance: the program's closures in those weeks (prorated minimums)
+#  17. attendance: the 12 latest marks with their sessions and topics
+#  18. attendance: the latest 60 check-ins (trend charts)
+#  19. attendance: the episode's open engagement alerts
+#  20. schedule: the participant's enrolments (track history)
+#  21. schedule: the episode's enrolments in the next 14 days
+#  22. schedule: its bookings in the next 14 days
+#  23. schedule: the sessions of those tracks and bookings (one query)
+#  24. schedule: the participant's active calendar link
+#  25. treatment plan: the episode's signed plan and open draft
+#  26. treatment plan: the roles that signed the plan (runs, matching nothing, without one)
+#  27. treatment plan: its active goals with a COUNT of their objectives
+#  28. curriculum: the track's own curriculum order
+#  29. curriculum: the program's topics (no own order)
+#  30. curriculum: the topics of the sessions the episode has a mark at
+#  31. curriculum: its topics given as individual work
 #      (+ the next run of each missed topic, one query, when a topic was missed)
-#  28. notes: the participant's latest notes with author and session
-#  29. measures: every instrument response of the participant (scores only), trends
+#  32. notes: the participant's latest notes with author and session
+#  33. relapse: the episode's signed plan and open draft
+#  34. relapse: the support people of the signed plan, with their contacts
+#  35. measures: every instrument response of the participant (scores only), trends
 #      and reliable change computed in Python
-#  30. measures: the participant's open safety alerts
-#  31. history: every episode of the participant with program, track, counsellor
-#  32. history: the transitions of those episodes (prefetch_related, one query)
-#  33. banner: COUNT of the open safety alerts
-CHART_QUERIES = FRAME + 30
+#  36. measures: the participant's open safety alerts
+#  37. history: every episode of the participant with program, track, counsellor
+#  38. history: the transitions of those episodes (prefetch_related, one query)
+#  39. banner: COUNT of the open safety alerts
+CHART_QUERIES = FRAME + 36
 
 # core:today for a counsellor (panels in board order: safety alerts, alerts, attendance
-# and check-in alerts, sessions today, caseload, instruments due; the referral pipeline is
-# an intake coordinator's)
+# and check-in alerts, my unsigned notes, plan reviews due, sessions today, caseload,
+# instruments due; the referral pipeline is an intake coordinator's)
 #   4. programs: accounts_user_programs (user.program_ids, first read by the safety panel)
 #   5. safety alerts: the open alerts the user is to see, with their participants
 #   6. alerts: referrals waiting too long, with their participants
 #   7. alerts: admissions not yet started, with their participants
 #   8. engagement alerts: open attendance and check-in alerts of the user's caseload
 #   9. my unsigned notes: the user's drafts with participant and session
-#  10. sessions today: the user's programs (each program's today in its time zone)
-#  11. sessions today: today's sessions the user facilitates, with their attendance count
-#  12. sessions today: enrolments on those sessions' tracks today (expected, in Python)
-#  13. sessions today: bookings into those sessions
-#  14. caseload: the user's open episodes with participant, track and program
-#  15. caseload hours: this week's attendance marks of those episodes
-#  16. caseload hours: their enrolments this week, with tracks (prorated minimum)
-#  17. caseload hours: the programs' closures this week
-#  18. instruments due: the user's episodes in care (primary or care team), with
+#  10. plan reviews due: the user's programs
+#  11. plan reviews due: the caseload's signed plans due within a week, with participant,
+#      episode and counsellor, and whether a new version is in progress (EXISTS)
+#  12. sessions today: the user's programs (each program's today in its time zone)
+#  13. sessions today: today's sessions the user facilitates, with their attendance count
+#  14. sessions today: enrolments on those sessions' tracks today (expected, in Python)
+#  15. sessions today: bookings into those sessions
+#  16. caseload: the user's open episodes with participant, track and program
+#  17. caseload hours: this week's attendance marks of those episodes
+#  18. caseload hours: their enrolments this week, with tracks (prorated minimum)
+#  19. caseload hours: the programs' closures this week
+#  20. instruments due: the user's episodes in care (primary or care team), with
 #      participant and program
-#  19. instruments due: the programs' instrument settings (defaults filled in Python)
-#  20. instruments due: the latest administration per episode and instrument (GROUP BY)
-#  21. audit: INSERT the view event (core_auditevent)
+#  21. instruments due: the programs' instrument settings (defaults filled in Python)
+#  22. instruments due: the latest administration per episode and instrument (GROUP BY)
+#  23. audit: INSERT the view event (core_auditevent)
 # No banner: the board shows the safety alerts in full.
-TODAY_QUERIES = FRAME + 18
+TODAY_QUERIES = FRAME + 20
 
 
 def today_session(world: World) -> None:
@@ -616,9 +625,12 @@ def test_schedule_pages_run_the_same_queries_as_sessions_and_people_grow(world, 
 #   4. programs: accounts_user_programs (visible participants)
 #   5. my drafts, with participant, author and session
 #   6. my signed notes waiting for a co-signature
-#   7. banner: COUNT of the open safety alerts
-#   8. audit: INSERT the view event
-UNSIGNED_QUERIES = FRAME + 5
+#   7. the user's programs (for the plan reviews)
+#   8. my caseload's plan reviews due, with participant, episode, counsellor and whether a
+#      new version is in progress (EXISTS)
+#   9. banner: COUNT of the open safety alerts
+#  10. audit: INSERT the view event
+UNSIGNED_QUERIES = FRAME + 7
 
 
 def test_the_unsigned_work_list_runs_the_same_queries_with_3_and_12_drafts(world, login):

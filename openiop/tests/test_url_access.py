@@ -53,6 +53,11 @@ def record(name: str, kwarg: str = "pk") -> Callable[[World], dict[str, Any]]:
     return lambda w: {kwarg: w.records[name].pk}
 
 
+def plan_kw(name: str) -> Callable[[World], dict[str, Any]]:
+    """A treatment plan version of world.active."""
+    return lambda w: {"pk": w.active.pk, "plan_pk": w.records[name].pk}
+
+
 RULES: dict[str, Rule] = {
     "core:today": Rule("norole", None),
     "core:audit_log": Rule("compliance", "counsellor"),
@@ -175,6 +180,14 @@ RULES: dict[str, Rule] = {
     ),
     # --- notes (clinical.view to read, note.write to write, note.cosign to co-sign)
     "notes_home:unsigned": Rule("counsellor", "billing"),
+    # A group session with attendance taken (world.session): the start page, and the
+    # autosave's "not started yet".
+    "notes_home:group": Rule(
+        "counsellor", "billing", record("session", "session_pk"), outsider_404=True
+    ),
+    "notes_home:group_autosave": Rule(
+        "counsellor", "billing", record("session", "session_pk"), outsider_404=True
+    ),
     "notes:new": Rule("counsellor", "billing", p("active"), outsider_404=True),
     "notes:detail": Rule(
         "counsellor",
@@ -194,10 +207,65 @@ RULES: dict[str, Rule] = {
         lambda w: {"pk": w.active.pk, "note_pk": w.draft_note.pk},
         outsider_404=True,
     ),
+    "notes:pdf": Rule(
+        "counsellor",
+        "billing",
+        lambda w: {"pk": w.active.pk, "note_pk": w.signed_note.pk},
+        outsider_404=True,
+    ),
     "notes:cosign": Rule(
         "supervisor",
         "counsellor",
         lambda w: {"pk": w.active.pk, "note_pk": w.cosign_note.pk},
+        outsider_404=True,
+    ),
+    # --- contacts (participant.view to read, participant.change to write)
+    "contacts:list": Rule("billing", "norole", p("active"), outsider_404=True),
+    "contacts:new": Rule("counsellor", "lab", p("active"), outsider_404=True),
+    "contacts:edit": Rule(
+        "supervisor",
+        "lab",
+        lambda w: {"pk": w.active.pk, "contact_pk": w.contact.pk},
+        outsider_404=True,
+    ),
+    "contacts:void": Rule(
+        "counsellor",
+        "billing",
+        lambda w: {"pk": w.active.pk, "contact_pk": w.contact.pk},
+        outsider_404=True,
+    ),
+    # --- relapse-prevention plans (clinical.view to read, plan.write to write and sign)
+    "relapse:current": Rule("counsellor", "billing", p("active"), outsider_404=True),
+    "relapse:new": Rule("counsellor", "billing", p("active"), outsider_404=True),
+    "relapse:versions": Rule("supervisor", "lab", p("active"), outsider_404=True),
+    "relapse:version": Rule(
+        "counsellor",
+        "billing",
+        lambda w: {"pk": w.active.pk, "plan_pk": w.relapse_plan.pk},
+        outsider_404=True,
+    ),
+    "relapse:edit": Rule(
+        "counsellor",
+        "billing",
+        lambda w: {"pk": w.active.pk, "plan_pk": w.relapse_draft.pk},
+        outsider_404=True,
+    ),
+    "relapse:sign": Rule(
+        "supervisor",
+        "lab",
+        lambda w: {"pk": w.active.pk, "plan_pk": w.relapse_draft.pk},
+        outsider_404=True,
+    ),
+    "relapse:participant_sign": Rule(
+        "counsellor",
+        "compliance",
+        lambda w: {"pk": w.active.pk, "plan_pk": w.relapse_plan.pk},
+        outsider_404=True,
+    ),
+    "relapse:pdf": Rule(
+        "counsellor",
+        "billing",
+        lambda w: {"pk": w.active.pk, "plan_pk": w.relapse_plan.pk},
         outsider_404=True,
     ),
     # --- attendance and check-ins
@@ -206,6 +274,24 @@ RULES: dict[str, Rule] = {
         "counsellor", "billing", record("engagement_alert"), outsider_404=True
     ),
     "check_ins:new": Rule("counsellor", "billing", p("active"), outsider_404=True),
+    # --- treatment plans (clinical.view to read, plan.write to write, sign and hand the
+    # tablet, plan.approve to sign as supervisor); world.plan is signed v1, world.draft_plan
+    # its v2 draft
+    "plans_home:reviews": Rule("counsellor", "billing"),
+    "plans:current": Rule("counsellor", "billing", p("active"), outsider_404=True),
+    "plans:start": Rule("counsellor", "billing", p("active"), outsider_404=True),
+    "plans:versions": Rule("supervisor", "lab", p("active"), outsider_404=True),
+    "plans:version": Rule("counsellor", "billing", plan_kw("draft_plan"), outsider_404=True),
+    "plans:edit": Rule("counsellor", "billing", plan_kw("draft_plan"), outsider_404=True),
+    "plans:problem": Rule("counsellor", "lab", plan_kw("draft_plan"), outsider_404=True),
+    "plans:goal": Rule("counsellor", "lab", plan_kw("draft_plan"), outsider_404=True),
+    "plans:objective": Rule("counsellor", "lab", plan_kw("draft_plan"), outsider_404=True),
+    "plans:intervention": Rule("counsellor", "lab", plan_kw("draft_plan"), outsider_404=True),
+    "plans:sign": Rule("counsellor", "billing", plan_kw("draft_plan"), outsider_404=True),
+    "plans:participant_sign": Rule("counsellor", "billing", plan_kw("plan"), outsider_404=True),
+    "plans:signed": Rule("counsellor", "billing", plan_kw("plan"), outsider_404=True),
+    "plans:supervisor_sign": Rule("supervisor", "counsellor", plan_kw("plan"), outsider_404=True),
+    "plans:pdf": Rule("counsellor", "billing", plan_kw("plan"), outsider_404=True),
 }
 
 

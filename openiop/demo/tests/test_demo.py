@@ -90,6 +90,19 @@ def schedule_snapshot():
     return marks, check_ins
 
 
+def notes_snapshot():
+    from openiop.notes.models import GroupNote, Note
+
+    notes = sorted(
+        (n.participant.legal_last_name, str(n.service_date), n.format, n.status, str(n.sections))
+        for n in Note.objects.select_related("participant")
+    )
+    narratives = sorted(
+        (str(g.session.starts_at), g.narrative) for g in GroupNote.objects.select_related("session")
+    )
+    return notes, narratives
+
+
 def test_same_seed_same_program():
     """Two builds from the same seed on empty databases give identical programs."""
     from django.db import transaction
@@ -99,12 +112,13 @@ def test_same_seed_same_program():
         try:
             with transaction.atomic():
                 builder.build(today=DAY)
-                results.append((snapshot(), schedule_snapshot()))
+                results.append((snapshot(), schedule_snapshot(), notes_snapshot()))
                 raise RuntimeError("roll back")
         except RuntimeError:
             pass
     assert results[0] == results[1]
     assert results[0][1][0] and results[0][1][1]
+    assert results[0][2][0] and results[0][2][1]
 
 
 def test_running_twice_reuses_it():

@@ -10,15 +10,22 @@
   var timer = null;
   var dirty = false;
   var stopped = false;
+  var conflicted = false;
+  var inflight = null;
+  var again = false;
+  var submitting = false;
 
   function say(text) { if (status) { status.textContent = text; } }
 
   function save(keepalive) {
     if (!dirty || stopped) { return; }
+    // One save at a time: a second one would carry the version from before the first
+    // and be refused as a conflict with ourselves. It runs when the first is back.
+    if (inflight) { again = true; return; }
     dirty = false;
     var data = new FormData(form);
     data.delete("action");
-    fetch(url, {
+    inflight = fetch(url, {
       method: "POST", body: data, credentials: "same-origin", keepalive: !!keepalive,
       headers: { "X-Requested-With": "fetch" }
     }).then(function (response) {
@@ -36,7 +43,9 @@
           // Show both texts: post the form as it is; the server refuses it again and
           // answers with their saved text beside yours, nothing overwritten.
           stopped = true;
+          conflicted = true;
           say(body.error);
+          submitting = true;
           form.submit();
         } else {
           say(body.error || "Not saved.");
@@ -45,8 +54,35 @@
     }).catch(function () {
       dirty = true;
       say("Not saved: no connection. Retrying…");
+    }).then(function () {
+      inflight = null;
+      if (again) { again = false; save(false); }
     });
   }
+
+  // Clicking Save or Sign takes the focus from a box first, which starts an autosave:
+  // wait for it (and its new version), then post the form, or the post would carry the
+  // version from before it and be refused as a colleague's conflict.
+  form.addEventListener("submit", function (event) {
+    if (submitting) { return; }
+    clearTimeout(timer);
+    stopped = true;
+    if (!inflight) { return; }
+    event.preventDefault();
+    var submitter = event.submitter;
+    inflight.then(function () {
+      if (conflicted) { return; }
+      if (submitter && submitter.name) {
+        var hidden = document.createElement("input");
+        hidden.type = "hidden";
+        hidden.name = submitter.name;
+        hidden.value = submitter.value;
+        form.appendChild(hidden);
+      }
+      submitting = true;
+      form.submit();
+    });
+  });
 
   form.addEventListener("input", function () {
     dirty = true;
