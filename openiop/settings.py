@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "openiop.plans",
     "openiop.relapse",
     "openiop.notes",
+    "openiop.screening",
     "openiop.demo",
 ]
 

@@ -426,6 +426,162 @@ def ensure_intervention_library() -> None:
         migration.seed(apps, None)
 
 
+def ensure_screening_library() -> None:
+    """The analytes and panels a migration seeds (see `ensure_intervention_library`)."""
+    import importlib
+
+    from django.apps import apps
+
+    from openiop.screening.models import Panel
+
+    if not Panel.objects.exists():
+        migration = importlib.import_module("openiop.screening.migrations.0002_seed_panels")
+        migration.seed(apps, None)
+
+
+def add_screening_orders(world: World) -> None:
+    """Drug-screening orders of `world.active` (made once; later calls do nothing):
+
+    - `world.screen_random`: today's random selection, a 12-panel urine cup, still to
+      collect (hidden from the counsellor until it is collected or the day is over);
+    - `world.screen_for_cause`: a for-cause breath alcohol test today, still to collect;
+    - `world.screen_collected`: yesterday's for-cause 12-panel cup, collected an hour ago
+      by the lab as specimen `WORLD-0001` (custody: collected only, no results).
+    """
+    from openiop.screening import services as screening
+    from openiop.screening.models import Panel
+
+    if "screen_random" in world.records:
+        return
+    ensure_screening_library()
+    lab, counsellor = world.users[Role.LAB], world.users[Role.COUNSELLOR]
+    episode = world.active.current_episode
+    today = world.program.today()
+    cup = Panel.objects.get(name="12-panel urine cup")
+    collected = screening.order_test(
+        episode,
+        actor=counsellor,
+        day=today - dt.timedelta(days=1),
+        reason="for_cause",
+        panel=cup,
+        reason_detail="Said they had used at the weekend.",
+    )
+    screening.record_collection(
+        collected,
+        screening.CollectionInput(
+            specimen_id="WORLD-0001",
+            collected_at=timezone.now() - dt.timedelta(hours=1),
+            temperature_in_range=True,
+        ),
+        actor=lab,
+    )
+    collected.refresh_from_db()
+    world.records["screen_collected"] = collected
+    world.records["screen_random"] = screening.order_test(
+        episode, actor=lab, day=today, reason="random", panel=cup
+    )
+    world.records["screen_for_cause"] = screening.order_test(
+        episode,
+        actor=counsellor,
+        day=today,
+        reason="for_cause",
+        panel=Panel.objects.get(name="Breath alcohol"),
+        reason_detail="Smelled of alcohol in group.",
+    )
+
+
+def add_screening_review(world: World) -> None:
+    """A screen of `world.active` to review and an expected medication (made once, all by
+    the lab user, through the screening services):
+
+    - `world.screen_reviewed`: a scheduled 12-panel cup two days ago, collected as
+      specimen `WORLD-R001`, presumptive THC positive (unexpected) and BUP positive;
+    - `world.screen_review`: the open review of that positive, assigned to the counsellor;
+    - `world.medication`: buprenorphine (Suboxone, shows up as BUP), taken since 30 days
+      ago, so the BUP positive is expected.
+    """
+    from openiop.screening import services as screening
+    from openiop.screening.models import Analyte, Panel, Review
+
+    if "screen_review" in world.records:
+        return
+    ensure_screening_library()
+    lab = world.users[Role.LAB]
+    episode = world.active.current_episode
+    today = world.program.today()
+    world.records["medication"] = screening.add_expected_medication(
+        world.active,
+        actor=lab,
+        name="Suboxone",
+        analytes=[Analyte.objects.get(code="BUP")],
+        start_date=today - dt.timedelta(days=30),
+        prescriber="Dr. Lane",
+    )
+    order = screening.order_test(
+        episode,
+        actor=lab,
+        day=today - dt.timedelta(days=2),
+        reason="scheduled",
+        panel=Panel.objects.get(name="12-panel urine cup"),
+    )
+    collection = screening.record_collection(
+        order,
+        screening.CollectionInput(
+            specimen_id="WORLD-R001",
+            collected_at=timezone.now() - dt.timedelta(days=2),
+            temperature_in_range=True,
+        ),
+        actor=lab,
+    )
+    screening.record_results(
+        collection,
+        [
+            screening.ResultInput(Analyte.objects.get(code="THC"), "presumptive", "positive"),
+            screening.ResultInput(Analyte.objects.get(code="BUP"), "presumptive", "positive"),
+            screening.ResultInput(Analyte.objects.get(code="COC"), "presumptive", "negative"),
+        ],
+        actor=lab,
+    )
+    order.refresh_from_db()
+    world.records["screen_reviewed"] = order
+    world.records["screen_review"] = Review.objects.get(order=order)
+
+
+def add_selection_days(world: World) -> None:
+    """Random draws of `world.program` through the real selection code (made once):
+    `world.selection_past` on the last program day before today, not yet revealed, and
+    `world.selection_today`. Their seeds are fixed and chosen so that nobody is selected:
+    the world's orders stay as they were."""
+    import hashlib
+    import itertools
+
+    from openiop.scheduling.models import Session
+    from openiop.screening import selection
+    from openiop.screening import services as screening
+
+    if "selection_today" in world.records:
+        return
+    ensure_screening_library()
+    program = world.program
+    today = program.today()
+    past = (
+        Session.objects.filter(program=program, date__lt=today, status="scheduled", voided=False)
+        .order_by("-date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    probability = selection.probability_for(screening.policy_for(program))
+    for name, day in (("selection_past", past), ("selection_today", today)):
+        if day is None:
+            raise RuntimeError("the program has a past program day (add_schedule)")
+        pool = [e.pk for e in selection.eligible_episodes(program, day)]
+        for i in itertools.count():
+            seed = hashlib.sha256(f"world|{day}|{i}".encode()).digest()
+            if not selection.derive(seed, day, pool, probability):
+                break
+        world.records[name] = selection.draw_day(program, day, seed=seed)
+
+
 def make_signed_plan(participant: Participant, actor: User) -> Any:
     """Version 1 of a treatment plan for the participant's episode, signed by `actor`: one
     problem (dimension 5), goal, objective (target in 30 days) and library intervention."""

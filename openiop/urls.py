@@ -9,6 +9,7 @@ from openiop.plans import urls as plans_urls
 from openiop.relapse import urls as relapse_urls
 from openiop.scheduling import urls as scheduling_urls
 from openiop.scheduling import views as scheduling_views
+from openiop.screening import urls as screening_urls
 
 urlpatterns = [
     path("", include("openiop.core.urls")),
@@ -28,6 +29,8 @@ urlpatterns = [
     path("participants/<int:pk>/plan/", include(plans_urls.participant_patterns)),
     path("participants/<int:pk>/contacts/", include(contact_patterns)),
     path("participants/<int:pk>/relapse-plan/", include(relapse_urls.participant_patterns)),
+    path("screening/", include("openiop.screening.urls")),
+    path("participants/<int:pk>/screening/", include(screening_urls.participant_patterns)),
     path("ical/<str:token>.ics", scheduling_views.ical_feed, name="ical_feed"),
     path("healthz", core_views.healthz, name="healthz"),
 ]

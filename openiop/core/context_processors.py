@@ -17,6 +17,11 @@ NAV = [
     ("Schedule", "scheduling:calendar", Perm.SCHEDULE_VIEW),
     ("Notes", "notes_home:unsigned", Perm.NOTE_WRITE),
     ("Measures due", "instruments:due", Perm.INSTRUMENT_GIVE),
+    # One "Screening" item, leading to the page the user's work starts from: the lab's
+    # today list, else the counsellor's reviews, else (compliance) the selection log.
+    ("Screening", "screening:today", Perm.SCREENING_COLLECT),
+    ("Screening", "screening:reviews", Perm.SCREENING_REVIEW),
+    ("Screening", "screening:selection_log", Perm.SCREENING_VERIFY),
     ("Program set-up", "programs:home", Perm.PROGRAM_CONFIGURE),
     ("Staff", "accounts:staff_list", Perm.USERS_MANAGE),
     ("Audit log", "core:audit_log", Perm.AUDIT_VIEW),
@@ -29,10 +34,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = []
+    labels: set[str] = set()
     for label, name, perm in NAV:
+        if label in labels:
+            continue  # an earlier item of the same label won
         if perm is None or user.has_perm_code(perm):
+            labels.add(label)
             url = reverse(name)
-            active = request.path == url if url == "/" else request.path.startswith(url)
+            section = url if url == "/" else "/" + url.strip("/").split("/")[0] + "/"
+            active = request.path == url if url == "/" else request.path.startswith(section)
             items.append({"label": label, "url": url, "active": active})
     return {"nav_items": items}
 

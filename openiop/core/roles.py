@@ -45,6 +45,19 @@ class Perm(models.TextChoices):
         "Write and sign treatment and relapse-prevention plans; take the participant's signature",
     )
     PLAN_APPROVE = "plan.approve", "Sign treatment plans as the clinical supervisor"
+    SCREENING_COLLECT = (
+        "screening.collect",
+        "See today's random drug-screening list; record collections, custody and results",
+    )
+    SCREENING_ORDER = "screening.order", "Order for-cause drug screens; keep expected medications"
+    SCREENING_REVIEW = (
+        "screening.review",
+        "Review unexpected screening results and record what changed in the plan",
+    )
+    SCREENING_VERIFY = (
+        "screening.verify",
+        "Verify a past day's random selection from its revealed seed",
+    )
     ATTENDANCE_TAKE = (
         "attendance.take",
         "Take attendance, record check-ins, answer engagement alerts",
@@ -77,6 +90,8 @@ _CLINICAL_WORK = {
     Perm.SAFETY_RESPOND,
     Perm.NOTE_WRITE,
     Perm.PLAN_WRITE,
+    Perm.SCREENING_ORDER,
+    Perm.SCREENING_REVIEW,
 }
 # Running groups: the calendar, booking, attendance and check-ins (issue 5).
 _GROUP_WORK = {Perm.SCHEDULE_VIEW, Perm.SCHEDULE_MANAGE, Perm.ATTENDANCE_TAKE}
@@ -100,6 +115,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _CLINICAL_WORK
         | _GROUP_WORK
         | {Perm.NOTE_COSIGN, Perm.PLAN_APPROVE}
+        | {Perm.SCREENING_COLLECT, Perm.SCREENING_VERIFY}
     ),
     Role.INTAKE: frozenset(
         _CLINICAL_READ
@@ -133,11 +149,21 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.PARTICIPANT_CHANGE, Perm.EPISODE_CHANGE, Perm.EPISODE_TRANSITION}
         | _CLINICAL_WORK
         | _GROUP_WORK
-        | {Perm.NOTE_COSIGN, Perm.PLAN_APPROVE}
+        | {Perm.NOTE_COSIGN, Perm.PLAN_APPROVE, Perm.SCREENING_VERIFY}
     ),
-    Role.LAB: frozenset({Perm.PARTICIPANT_VIEW, Perm.SCREENING_VIEW}),
+    Role.LAB: frozenset(
+        {
+            Perm.PARTICIPANT_VIEW,
+            Perm.SCREENING_VIEW,
+            Perm.SCREENING_COLLECT,
+            Perm.SCREENING_ORDER,
+            Perm.SCREENING_VERIFY,
+        }
+    ),
     Role.BILLING: frozenset({Perm.PARTICIPANT_VIEW, Perm.ATTENDANCE_VIEW, Perm.BILLING_VIEW}),
-    Role.COMPLIANCE: frozenset({Perm.PARTICIPANT_VIEW, Perm.AUDIT_VIEW, Perm.CONSENT_VIEW}),
+    Role.COMPLIANCE: frozenset(
+        {Perm.PARTICIPANT_VIEW, Perm.AUDIT_VIEW, Perm.CONSENT_VIEW, Perm.SCREENING_VERIFY}
+    ),
     Role.ADMIN: frozenset(
         {Perm.USERS_MANAGE, Perm.PROGRAM_CONFIGURE, Perm.JOBS_VIEW, Perm.AUDIT_VIEW}
     ),

@@ -22,6 +22,7 @@ from openiop.demo import clinical, schedule
 from openiop.demo import notes as notes_demo
 from openiop.demo import plans as plans_demo
 from openiop.demo import relapse as relapse_demo
+from openiop.demo import screening as screening_demo
 from openiop.intake import services as intake_services
 from openiop.participants import services as participant_services
 from openiop.participants.choices import EpisodeStatus as S
@@ -208,6 +209,9 @@ def build(seed: int = DEMO_SEED, today: dt.date | None = None) -> DemoResult:
         # Progress notes, last: after the treatment plans (if any) so notes can address
         # their goals. Their own random stream too.
         notes_demo.build_notes(random.Random(seed + 11), program, staff, today)
+        # Eight weeks of drug screening: draws, collections, results and reviews (after
+        # the check-ins, whose reported use the results follow).
+        screening_demo.build(random.Random(seed + 17), program, staff, today)
     return DemoResult(created=True, participants=count)
 
 

@@ -75,10 +75,26 @@ from openiop.scheduling.models import (
     TemplateSlot,
     TopicAssignment,
 )
+from openiop.screening import services as screening_services
+from openiop.screening.models import (
+    Analyte,
+    Collection,
+    CustodyEvent,
+    ExpectedMedication,
+    Order,
+    Panel,
+    Result,
+    Review,
+    ScreeningPolicy,
+    SelectionDay,
+)
 from openiop.testing import (
     CLEAR_SCREEN,
     PASSWORD,
     World,
+    add_screening_orders,
+    add_screening_review,
+    add_selection_days,
     assess,
     give,
     make_participant,
@@ -141,6 +157,15 @@ FINGERPRINTED = [
     Objective,
     PlanIntervention,
     PlanSignature,
+    Order,
+    Collection,
+    CustodyEvent,
+    Result,
+    Review,
+    ExpectedMedication,
+    ExpectedMedication.analytes.through,
+    ScreeningPolicy,
+    SelectionDay,
 ]
 
 
@@ -995,6 +1020,123 @@ SIGNATURE_PNG = (
     "data:image/png;base64,"
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
 )
+
+
+# --- drug screening, the lab: world.screen_random (today's random selection, to collect),
+# world.screen_for_cause (breath alcohol today, to collect), world.screen_collected
+# (yesterday's 12-panel cup, collected an hour ago as WORLD-0001) --------------------------
+
+
+def screen_kwargs(name: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.active.pk, "order_pk": w.records[name].pk}
+
+
+def local_time(w: World, minutes: int) -> str:
+    """A `datetime-local` value on the program's clock, `minutes` from now."""
+    at = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
+    return at.astimezone(w.program.tz).strftime("%Y-%m-%dT%H:%M")
+
+
+COLLECT_KINDS = {
+    "action": CHOICE,
+    "specimen_id": TEXT,
+    "collected_at": DATE,  # a datetime-local value: the date mutations are wrong for it too
+    "observed": BOOL,
+    "observed_reason": TEXT,
+    "temperature": CHOICE,
+    "validity": CHOICE,
+    "remarks": TEXT,
+}
+
+
+def collect_valid(w: World) -> Payload:
+    return {
+        "action": "collect",
+        "specimen_id": "HOSTILE-1",
+        "collected_at": local_time(w, -5),
+        "observed_reason": "",
+        "temperature": "yes",
+        "validity": "valid",
+        "remarks": "Clear, no foreign matter.",
+    }
+
+
+SCREEN_ORDER_CASES: dict[str, Case] = {
+    "as the counsellor (a hidden random selection)": replace(**{AS: "counsellor"}),
+    "as billing": replace(**{AS: "billing"}),
+    "as the outsider": replace(**{AS: "outsider"}),
+    "another participant's order": replace(
+        **{KW: lambda w: {"pk": w.referred.pk, "order_pk": w.screen_random.pk}}
+    ),
+    "an order that does not exist": replace(
+        **{KW: lambda w: {"pk": w.active.pk, "order_pk": int(TOO_BIG_INT)}}
+    ),
+    "an order already collected": replace(**{KW: screen_kwargs("screen_collected")}),
+}
+
+# --- drug screening, lab results imported from a file: world.screen_collected's specimen
+# WORLD-0001 has no result yet; WORLD-R001 has presumptive THC and BUP results ------------
+
+IMPORT_KINDS = {"format": CHOICE, "action": CHOICE, "content": TEXT}
+
+
+def import_csv(*rows: str) -> str:
+    return "specimen_id,analyte,outcome,value,method,resulted_at\n" + "\n".join(rows) + "\n"
+
+
+def import_valid(w: World) -> Payload:
+    return {
+        "format": "auto",
+        "action": "import",
+        "content": import_csv("WORLD-0001,COC,NEG,,,", "WORLD-0001,THC,POS,62,,"),
+    }
+
+
+# --- drug screening, clinical -----------------------------------------------------------
+
+
+def review_kwargs(w: World) -> dict[str, Any]:
+    return {"pk": w.active.pk, "review_pk": w.screen_review.pk}
+
+
+def medication_kwargs(w: World) -> dict[str, Any]:
+    return {"pk": w.active.pk, "med_pk": w.medication.pk}
+
+
+POLICY_KINDS = {
+    "random_rate": DECIMAL,
+    "draw_days_per_week": INT,
+    "random_panel": FK,
+    "test_at_admission": BOOL,
+    # A choice of 0-6 (Monday is 0) or blank for none.
+    "scheduled_weekday": SCALE,
+    "scheduled_every_days": INT,
+    "minimum_per_week": DECIMAL,
+    "handling": CHOICE,
+    "refusal_counts_as": CHOICE,
+    "no_show_counts_as": CHOICE,
+    "dilute_counts_as": CHOICE,
+    "adulterated_counts_as": CHOICE,
+    "price_per_test": DECIMAL,
+}
+
+
+def policy_valid(w: World) -> Payload:
+    return {
+        "random_rate": "1.50",
+        "draw_days_per_week": "4",
+        "random_panel": Panel.objects.get(name="12-panel urine cup").pk,
+        "test_at_admission": "on",
+        "scheduled_weekday": "0",
+        "scheduled_every_days": "",
+        "minimum_per_week": "1.00",
+        "handling": "strict",
+        "refusal_counts_as": "positive",
+        "no_show_counts_as": "missed",
+        "dilute_counts_as": "retest",
+        "adulterated_counts_as": "positive",
+        "price_per_test": "15.00",
+    }
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -2255,6 +2397,324 @@ ENDPOINTS: dict[str, Endpoint] = {
             "as the outsider": replace(**{AS: "outsider"}),
         },
     ),
+    # --- drug screening, the lab -----------------------------------------------------------
+    "participant_screening:order[collect]": Endpoint(
+        "participant_screening:order",
+        "lab",
+        screen_kwargs("screen_random"),
+        COLLECT_KINDS,
+        ("action", "specimen_id", "collected_at", "temperature", "validity"),
+        collect_valid,
+        {
+            "a specimen id used by another specimen": replace(specimen_id="WORLD-0001"),
+            "a specimen id over 40": replace(specimen_id="s" * 41),
+            "collected in two hours": replace(collected_at=lambda w: local_time(w, 120)),
+            "collected in 1850": replace(collected_at="1850-01-01T09:00"),
+            "collected in year 1": replace(collected_at="0001-01-01T00:00"),
+            "observed without a reason": replace(observed="on", observed_reason="  "),
+            "urine without its temperature": replace(temperature="na"),
+            "breath alcohol with a temperature": replace(**{KW: screen_kwargs("screen_for_cause")}),
+            **SCREEN_ORDER_CASES,
+        },
+    ),
+    "participant_screening:order[refuse]": Endpoint(
+        "participant_screening:order",
+        "lab",
+        screen_kwargs("screen_random"),
+        {"action": CHOICE, "refuse-note": TEXT},
+        ("action",),
+        lambda w: {"action": "refuse", "refuse-note": "Would not give a specimen."},
+        {"a note over 500": replace(**{"refuse-note": "n" * 501}), **SCREEN_ORDER_CASES},
+    ),
+    "participant_screening:order[no_show]": Endpoint(
+        "participant_screening:order",
+        "lab",
+        screen_kwargs("screen_random"),
+        {"action": CHOICE, "no_show-note": TEXT},
+        ("action",),
+        lambda w: {"action": "no_show", "no_show-note": "Did not come in."},
+        {"a note over 500": replace(**{"no_show-note": "n" * 501}), **SCREEN_ORDER_CASES},
+    ),
+    "participant_screening:order[cancel]": Endpoint(
+        "participant_screening:order",
+        "lab",
+        screen_kwargs("screen_for_cause"),
+        {"action": CHOICE, "reason": TEXT},
+        ("action", "reason"),
+        lambda w: {"action": "cancel", "reason": "Ordered by mistake."},
+        {
+            "a reason over 500": replace(reason="r" * 501),
+            "a random selection": replace(**{KW: screen_kwargs("screen_random")}),
+            "an order already collected": replace(**{KW: screen_kwargs("screen_collected")}),
+            "as billing": replace(**{AS: "billing"}),
+            "as compliance": replace(**{AS: "compliance"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "participant_screening:order[custody]": Endpoint(
+        "participant_screening:order",
+        "lab",
+        screen_kwargs("screen_collected"),
+        {"action": CHOICE, "step": CHOICE, "at": DATE, "by_name": TEXT, "detail": TEXT},
+        ("action", "step", "at"),
+        lambda w: {
+            "action": "custody",
+            "step": "sealed",
+            "at": local_time(w, -30),
+            "by_name": "",
+            "detail": "Seal 0042",
+        },
+        {
+            "a step before the collection": replace(at=lambda w: local_time(w, -180)),
+            "a step in two hours": replace(at=lambda w: local_time(w, 120)),
+            "sent before sealed": replace(step="sent"),
+            "collected again": replace(step="collected"),
+            "resulted by hand": replace(step="resulted"),
+            "a detail over 300": replace(detail="d" * 301),
+            "who over 150": replace(by_name="w" * 151),
+            "an order not collected": replace(**{KW: screen_kwargs("screen_for_cause")}),
+            "as the counsellor": replace(**{AS: "counsellor"}),
+            "as billing": replace(**{AS: "billing"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "participant_screening:order[results]": Endpoint(
+        "participant_screening:order",
+        "lab",
+        screen_kwargs("screen_collected"),
+        # The value is a measured concentration: any size a lab reports is valid (the
+        # DECIMAL mutations assume a small range), so it gets its own cases below.
+        {
+            "action": CHOICE,
+            "method": CHOICE,
+            "accession": TEXT,
+            "outcome_COC": CHOICE,
+            "value_COC": TEXT,
+        },
+        ("action", "method", "outcome_COC"),
+        lambda w: {
+            "action": "results",
+            "method": "presumptive",
+            "accession": "",
+            "outcome_COC": "positive",
+            "value_COC": "300",
+        },
+        {
+            "a value below 0": replace(value_COC="-1"),
+            "a value NaN": replace(value_COC="NaN"),
+            "a value Infinity": replace(value_COC="Infinity"),
+            "a value 1e400": replace(value_COC="1e400"),
+            "a value with 4 decimals": replace(value_COC="1.2345"),
+            "a value of 13 digits": replace(value_COC="1234567890123"),
+            "a value without an outcome": lambda w, v: {
+                **{k: x for k, x in v.items() if k != "outcome_COC"},
+                "value_COC": "12",
+            },
+            "an analyte not on the panel": lambda w, v: {
+                **{k: x for k, x in v.items() if k not in ("outcome_COC", "value_COC")},
+                "outcome_ETG": "positive",
+            },
+            "an accession over 60": replace(accession="a" * 61),
+            "an order not collected": replace(**{KW: screen_kwargs("screen_for_cause")}),
+            "as the counsellor": replace(**{AS: "counsellor"}),
+            "as billing": replace(**{AS: "billing"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "participant_screening:order_new": Endpoint(
+        "participant_screening:order_new",
+        "counsellor",
+        lambda w: {"pk": w.active.pk},
+        {"panel": FK, "day": DATE, "reason_detail": TEXT},
+        ("panel", "day", "reason_detail"),
+        lambda w: {
+            "panel": Panel.objects.get(name="EtG urine (send-out)").pk,
+            "day": day(w, 1),
+            "reason_detail": "Missed group; smelled of alcohol.",
+        },
+        {
+            "a day in the past": replace(day=lambda w: day(w, -1)),
+            "a day 61 days ahead": replace(day=lambda w: day(w, 61)),
+            "a reason over 500": replace(reason_detail="r" * 501),
+            "a retired panel": replace(panel=lambda w: w.retired_panel.pk),
+            "the same test already to collect": replace(
+                panel=lambda w: Panel.objects.get(name="Breath alcohol").pk,
+                day=lambda w: day(w, 0),
+            ),
+            "someone not in care": replace(**{KW: lambda w: {"pk": w.referred.pk}}),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "as billing": replace(**{AS: "billing"}),
+            "as compliance": replace(**{AS: "compliance"}),
+        },
+    ),
+    # --- drug screening, lab results imported from a file (all or nothing) ----------------
+    "screening:import": Endpoint(
+        "screening:import",
+        "lab",
+        lambda w: {},
+        IMPORT_KINDS,
+        ("format", "action", "content"),
+        import_valid,
+        {
+            "an unknown specimen id": replace(content=import_csv("WORLD-9999,COC,NEG,,,")),
+            "one good line and one unknown analyte": replace(
+                content=import_csv("WORLD-0001,COC,NEG,,,", "WORLD-0001,KRATOM,POS,,,")
+            ),
+            "a result already recorded": replace(
+                content=import_csv("WORLD-R001,THC,POS,,presumptive,")
+            ),
+            "the same result twice": replace(
+                content=import_csv("WORLD-0001,COC,NEG,,,", "WORLD-0001,BZE,NEG,,,")
+            ),
+            "a value that is not a number": replace(content=import_csv("WORLD-0001,COC,,1e3,,")),
+            "a negative value": replace(content=import_csv("WORLD-0001,COC,,-4,,")),
+            "a huge value": replace(content=import_csv("WORLD-0001,COC,,9999999999999,,")),
+            "a result dated in the future": replace(
+                content=import_csv("WORLD-0001,COC,NEG,,,2099-01-01T09:00")
+            ),
+            "a header only": replace(content="specimen_id,analyte,outcome\n"),
+            "no header": replace(content="WORLD-0001,COC,NEG\n"),
+            "CSV chosen for an HL7 message": replace(
+                format="csv", content="MSH|^~\\&|LAB|X|O|H|2026||ORU^R01|1|P|2.5\rOBX|1"
+            ),
+            "an HL7 message that is not ORU^R01": replace(
+                content="MSH|^~\\&|REG|X|O|H|2026||ADT^A01|1|P|2.5\rPID|1||WORLD-0001\r"
+            ),
+            "an HL7 message without MSH": replace(
+                format="hl7", content="OBR|1|WORLD-0001\rOBX|1|NM|COC||0|||N\r"
+            ),
+            "control characters": replace(content="\x01\x02\x03\x04"),
+            "as the counsellor": replace(**{AS: "counsellor"}),
+            "as billing": replace(**{AS: "billing"}),
+            "as the outsider (another program's specimen)": replace(**{AS: "outsider"}),
+        },
+    ),
+    # --- drug screening, clinical: world.screen_review is the open review of world.active's
+    # THC positive (assigned to the counsellor), world.medication its Suboxone (BUP) ---------
+    "participant_screening:review": Endpoint(
+        "participant_screening:review",
+        "counsellor",
+        review_kwargs,
+        {"outcome": CHOICE, "plan_change": TEXT, "version": INT},
+        ("outcome", "plan_change", "version"),
+        lambda w: {
+            "outcome": "use",
+            "plan_change": "Weekly individual session added; relapse plan reviewed.",
+            "version": Review.objects.get(pk=w.screen_review.pk).version,
+        },
+        {
+            "a stale version": replace(version=lambda w: w.screen_review.version + 3),
+            "version huge": replace(version=TOO_BIG_INT),
+            "what changed over 4,000": replace(plan_change="p" * 4001),
+            "noted: not a conclusion for a positive": replace(outcome="noted"),
+            "another participant's review": replace(
+                **{KW: lambda w: {"pk": w.referred.pk, "review_pk": w.screen_review.pk}}
+            ),
+            "a review that does not exist": replace(
+                **{KW: lambda w: {"pk": w.active.pk, "review_pk": int(TOO_BIG_INT)}}
+            ),
+            "as lab": replace(**{AS: "lab"}),
+            "as billing": replace(**{AS: "billing"}),
+            "as intake (no screening.review)": replace(**{AS: "intake"}),
+            "as the supervisor (not escalated)": replace(**{AS: "supervisor"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "participant_screening:medications": Endpoint(
+        "participant_screening:medications",
+        "counsellor",
+        lambda w: {"pk": w.active.pk},
+        {
+            "name": TEXT,
+            "analytes": M2M,
+            "start_date": DATE,
+            "end_date": DATE,
+            "prescriber": TEXT,
+            "note": TEXT,
+        },
+        ("name", "analytes", "start_date"),
+        lambda w: {
+            "name": "Methadone",
+            "analytes": [a.pk for a in Analyte.objects.filter(code__in=["MTD", "EDDP"])],
+            "start_date": day(w, -10),
+            "end_date": "",
+            "prescriber": "OTP clinic",
+            "note": "80 mg daily",
+        },
+        {
+            "end before start": replace(end_date=lambda w: day(w, -11)),
+            "start 60 years ago": replace(start_date=lambda w: day(w, -365 * 60)),
+            "start two years ahead": replace(start_date=lambda w: day(w, 730)),
+            "an analyte id that does not exist": replace(analytes=[int(TOO_BIG_INT)]),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "as billing": replace(**{AS: "billing"}),
+            "as compliance": replace(**{AS: "compliance"}),
+            "as intake (no screening.order)": replace(**{AS: "intake"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "participant_screening:medication_end": Endpoint(
+        "participant_screening:medication_end",
+        "counsellor",
+        medication_kwargs,
+        {"end_date": DATE, "version": INT},
+        ("end_date", "version"),
+        lambda w: {
+            "end_date": day(w, 0),
+            "version": ExpectedMedication.objects.get(pk=w.medication.pk).version,
+        },
+        {
+            "end before start": replace(end_date=lambda w: day(w, -31)),
+            "end two years ahead": replace(end_date=lambda w: day(w, 730)),
+            "a stale version": replace(version=lambda w: w.medication.version + 2),
+            "another participant's medication": replace(
+                **{KW: lambda w: {"pk": w.referred.pk, "med_pk": w.medication.pk}}
+            ),
+            "as billing": replace(**{AS: "billing"}),
+            "as compliance": replace(**{AS: "compliance"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "screening:policy": Endpoint(
+        "screening:policy",
+        "director",
+        lambda w: {},
+        POLICY_KINDS,
+        ("random_rate", "draw_days_per_week", "random_panel", "handling", "price_per_test"),
+        policy_valid,
+        {
+            "a rate above the program days": replace(random_rate="5", draw_days_per_week="4"),
+            "8 program days a week": replace(draw_days_per_week="8"),
+            "weekday 7": replace(scheduled_weekday="7"),
+            "every 0 days": replace(scheduled_every_days="0"),
+            "a minimum of 8 a week": replace(minimum_per_week="8"),
+            "a retired panel": replace(random_panel=lambda w: w.retired_panel.pk),
+            "as lab (reads, cannot change)": replace(**{AS: "lab"}),
+            "as the counsellor": replace(**{AS: "counsellor"}),
+            "as admin (no screening.view)": replace(**{AS: "admin"}),
+        },
+    ),
+    # --- drug screening, the selection log: world.selection_past is a past day's draw not
+    # yet revealed (verifying reveals it), world.selection_today today's ------------------
+    "screening:selection_verify": Endpoint(
+        "screening:selection_verify",
+        "lab",
+        lambda w: {},
+        {"program": FK, "day": DATE},
+        ("program", "day"),
+        lambda w: {"program": w.program.pk, "day": w.selection_past.day.isoformat()},
+        {
+            "today's draw (the day is not over)": replace(day=lambda w: day(w, 0)),
+            "tomorrow": replace(day=lambda w: day(w, 1)),
+            "a day without a draw": replace(day=lambda w: day(w, -400)),
+            "year 1": replace(day="0001-01-01"),
+            "another program": replace(program=lambda w: w.other_program.pk),
+            "a retired program": replace(program=lambda w: w.retired_program.pk),
+            "as the counsellor": replace(**{AS: "counsellor"}),
+            "as billing": replace(**{AS: "billing"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
     # --- program set-up -------------------------------------------------------------
     "programs:create[site]": Endpoint(
         "programs:create",
@@ -2629,6 +3089,17 @@ def hostile_world(world: World) -> World:
     )
     # The group note of world.session (attendance taken; world.active present).
     world.records["group_note"] = group_notes.open_group_note(world.session, actor=counsellor)
+    # Drug screening: orders of world.active (`add_screening_orders`), a retired panel.
+    add_screening_orders(world)
+    # An open review of world.active's THC positive and an expected medication
+    # (`add_screening_review`); the program's screening policy exists.
+    add_screening_review(world)
+    screening_services.policy_for(world.program)
+    # Random draws: a past program day not yet revealed, and today (`add_selection_days`).
+    add_selection_days(world)
+    world.records["retired_panel"] = Panel.objects.create(
+        name="Retired cup", specimen_type="urine", method="cup", retired=True
+    )
     User.objects.filter(pk=world.inactive.pk).update(is_active=False)
     return world
 
@@ -2932,6 +3403,8 @@ AUDITED_AS = {
     "plans.objective": "plans.treatmentplan",
     "plans.planintervention": "plans.treatmentplan",
     "plans.plansignature": "plans.treatmentplan",
+    # What an expected medication shows up as: its "create" event.
+    "screening.expectedmedication_analytes": "screening.expectedmedication",
 }
 WRITES = {"create", "change", "transition", "sign", "void"}
 
@@ -2954,6 +3427,15 @@ WRITES = {"create", "change", "transition", "sign", "void"}
             "contacts",
             "relapse",
             "plans",
+        )
+        # The clinical screening forms (the lab's custody steps are audited with their
+        # collection or results).
+        or k
+        in (
+            "participant_screening:review",
+            "participant_screening:medications",
+            "participant_screening:medication_end",
+            "screening:policy",
         )
     ),
 )

@@ -112,14 +112,18 @@ LIST_QUERIES = FRAME + 7
 #  35. measures: every instrument response of the participant (scores only), trends
 #      and reliable change computed in Python
 #  36. measures: the participant's open safety alerts
-#  37. history: every episode of the participant with program, track, counsellor
-#  38. history: the transitions of those episodes (prefetch_related, one query)
-#  39. banner: COUNT of the open safety alerts
-CHART_QUERIES = FRAME + 36
+#  37. drug screens: the participant's orders with panel and specimen
+#  38. drug screens: their results with analyte and explaining medication
+#  39. drug screens: the participant's reviews (clinical readers)
+#  40. drug screens: the check-ins that reported use (clinical readers)
+#  41. history: every episode of the participant with program, track, counsellor
+#  42. history: the transitions of those episodes (prefetch_related, one query)
+#  43. banner: COUNT of the open safety alerts
+CHART_QUERIES = FRAME + 40
 
 # core:today for a counsellor (panels in board order: safety alerts, alerts, attendance
-# and check-in alerts, my unsigned notes, plan reviews due, sessions today, caseload,
-# instruments due; the referral pipeline is an intake coordinator's)
+# and check-in alerts, my unsigned notes, plan reviews due, screens to review, sessions
+# today, caseload, instruments due; the referral pipeline is an intake coordinator's)
 #   4. programs: accounts_user_programs (user.program_ids, first read by the safety panel)
 #   5. safety alerts: the open alerts the user is to see, with their participants
 #   6. alerts: referrals waiting too long, with their participants
@@ -129,21 +133,22 @@ CHART_QUERIES = FRAME + 36
 #  10. plan reviews due: the user's programs
 #  11. plan reviews due: the caseload's signed plans due within a week, with participant,
 #      episode and counsellor, and whether a new version is in progress (EXISTS)
-#  12. sessions today: the user's programs (each program's today in its time zone)
-#  13. sessions today: today's sessions the user facilitates, with their attendance count
-#  14. sessions today: enrolments on those sessions' tracks today (expected, in Python)
-#  15. sessions today: bookings into those sessions
-#  16. caseload: the user's open episodes with participant, track and program
-#  17. caseload hours: this week's attendance marks of those episodes
-#  18. caseload hours: their enrolments this week, with tracks (prorated minimum)
-#  19. caseload hours: the programs' closures this week
-#  20. instruments due: the user's episodes in care (primary or care team), with
+#  12. screens to review: the user's first open reviews, with a window COUNT of them all
+#  13. sessions today: the user's programs (each program's today in its time zone)
+#  14. sessions today: today's sessions the user facilitates, with their attendance count
+#  15. sessions today: enrolments on those sessions' tracks today (expected, in Python)
+#  16. sessions today: bookings into those sessions
+#  17. caseload: the user's open episodes with participant, track and program
+#  18. caseload hours: this week's attendance marks of those episodes
+#  19. caseload hours: their enrolments this week, with tracks (prorated minimum)
+#  20. caseload hours: the programs' closures this week
+#  21. instruments due: the user's episodes in care (primary or care team), with
 #      participant and program
-#  21. instruments due: the programs' instrument settings (defaults filled in Python)
-#  22. instruments due: the latest administration per episode and instrument (GROUP BY)
-#  23. audit: INSERT the view event (core_auditevent)
+#  22. instruments due: the programs' instrument settings (defaults filled in Python)
+#  23. instruments due: the latest administration per episode and instrument (GROUP BY)
+#  24. audit: INSERT the view event (core_auditevent)
 # No banner: the board shows the safety alerts in full.
-TODAY_QUERIES = FRAME + 20
+TODAY_QUERIES = FRAME + 21
 
 
 def today_session(world: World) -> None:

@@ -53,6 +53,31 @@ def record(name: str, kwarg: str = "pk") -> Callable[[World], dict[str, Any]]:
     return lambda w: {kwarg: w.records[name].pk}
 
 
+def screen_order(name: str) -> Callable[[World], dict[str, Any]]:
+    """A drug-screening order of world.active (`add_screening_orders`)."""
+
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.testing import add_screening_orders
+
+        add_screening_orders(w)
+        return {"pk": w.active.pk, "order_pk": w.records[name].pk}
+
+    return kwargs
+
+
+def screen_review(kwarg: str, name: str) -> Callable[[World], dict[str, Any]]:
+    """A screening review or expected medication of world.active (`add_screening_review`,
+    made by the lab user)."""
+
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.testing import add_screening_review
+
+        add_screening_review(w)
+        return {"pk": w.active.pk, kwarg: w.records[name].pk}
+
+    return kwargs
+
+
 def plan_kw(name: str) -> Callable[[World], dict[str, Any]]:
     """A treatment plan version of world.active."""
     return lambda w: {"pk": w.active.pk, "plan_pk": w.records[name].pk}
@@ -292,6 +317,36 @@ RULES: dict[str, Rule] = {
     "plans:signed": Rule("counsellor", "billing", plan_kw("plan"), outsider_404=True),
     "plans:supervisor_sign": Rule("supervisor", "counsellor", plan_kw("plan"), outsider_404=True),
     "plans:pdf": Rule("counsellor", "billing", plan_kw("plan"), outsider_404=True),
+    # --- drug screening, the lab: today's list for lab and director only (screening.collect);
+    # an order page for screening.view, a hidden random selection 404 to others -------------
+    "screening:today": Rule("lab", "counsellor"),
+    # --- drug screening, the selection log and its Verify action (screening.verify: lab,
+    # director, supervisor, compliance; never who was selected) ---------------------------
+    "screening:selection_log": Rule("lab", "counsellor"),
+    "screening:selection_verify": Rule("compliance", "counsellor"),
+    "participant_screening:orders": Rule("counsellor", "billing", p("active"), outsider_404=True),
+    "participant_screening:order_new": Rule(
+        "counsellor", "billing", p("active"), outsider_404=True
+    ),
+    "participant_screening:order": Rule(
+        "lab", "billing", screen_order("screen_random"), outsider_404=True
+    ),
+    # --- drug screening, lab results imported from a file (screening.collect) -------------
+    "screening:import": Rule("lab", "counsellor"),
+    # --- drug screening, clinical: reviews for screening.review (not the lab), the
+    # timeline and expected medications for screening.view (adding: screening.order), the
+    # policy for screening.view (changing it: program.configure), statistics -------------
+    "screening:reviews": Rule("counsellor", "lab"),
+    "screening:policy": Rule("lab", "billing"),
+    "screening:stats": Rule("director", "billing"),
+    "participant_screening:review": Rule(
+        "counsellor", "lab", screen_review("review_pk", "screen_review"), outsider_404=True
+    ),
+    "participant_screening:timeline": Rule("counsellor", "billing", p("active"), outsider_404=True),
+    "participant_screening:medications": Rule("lab", "billing", p("active"), outsider_404=True),
+    "participant_screening:medication_end": Rule(
+        "counsellor", "compliance", screen_review("med_pk", "medication"), outsider_404=True
+    ),
 }
 
 
@@ -405,6 +460,11 @@ def test_public_pages_answer_anonymous(client, db):
         ),
         # An instrument the catalogue does not know.
         ("measures:give", "counsellor", lambda w: {"pk": w.active.pk, "code": "NOPE"}, 404, None),
+        # Today's random selection, not collected yet, is hidden from the counsellor.
+        ("participant_screening:order", "counsellor", screen_order("screen_random"), 404, None),
+        ("participant_screening:order", "counsellor", screen_order("screen_collected"), 200, None),
+        # Tests are ordered for participants in care.
+        ("participant_screening:order_new", "counsellor", p("referred"), 409, None),
     ],
 )
 def test_pages_that_depend_on_the_state_of_the_record(

@@ -20,7 +20,18 @@ def test_every_role_has_permissions_and_every_permission_a_role():
 def test_what_each_role_sees():
     assert Perm.CLINICAL_VIEW not in permissions_for([Role.BILLING])
     assert Perm.BILLING_VIEW in permissions_for([Role.BILLING])
-    assert permissions_for([Role.LAB]) == {Perm.PARTICIPANT_VIEW, Perm.SCREENING_VIEW}
+    # Lab staff see identity and screening, and today's random list; never clinical notes.
+    lab = permissions_for([Role.LAB])
+    assert lab == {
+        Perm.PARTICIPANT_VIEW,
+        Perm.SCREENING_VIEW,
+        Perm.SCREENING_COLLECT,
+        Perm.SCREENING_ORDER,
+        Perm.SCREENING_VERIFY,
+    }
+    # Today's random list: lab and director only (issue 7, point 3).
+    today_list = {r for r in Role.values if Perm.SCREENING_COLLECT in permissions_for([r])}
+    assert today_list == {Role.LAB, Role.DIRECTOR}
     assert Perm.AUDIT_VIEW in permissions_for([Role.COMPLIANCE])
     assert Perm.CLINICAL_VIEW not in permissions_for([Role.COMPLIANCE])
     assert Perm.PARTICIPANT_VIEW not in permissions_for([Role.ADMIN])
