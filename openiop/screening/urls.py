@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import clinical_views, import_views, lab_views, selection_views
+from . import clinical_views, import_views, lab_views, panel_views, selection_views
 
 app_name = "screening"
 
@@ -18,6 +18,10 @@ urlpatterns: list = [
     path("reviews/", clinical_views.reviews, name="reviews"),
     path("policy/", clinical_views.policy, name="policy"),
     path("stats/", clinical_views.stats, name="stats"),
+    # --- panels (panel_views) ---
+    path("panels/", panel_views.panels, name="panels"),
+    path("panels/<int:pk>/", panel_views.panel, name="panel"),
+    path("analytes/", panel_views.analytes, name="analytes"),
 ]
 
 # Under participants/<pk>/screening/

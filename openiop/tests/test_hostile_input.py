@@ -83,6 +83,7 @@ from openiop.screening.models import (
     ExpectedMedication,
     Order,
     Panel,
+    PanelAnalyte,
     Result,
     Review,
     ScreeningPolicy,
@@ -166,6 +167,9 @@ FINGERPRINTED = [
     ExpectedMedication.analytes.through,
     ScreeningPolicy,
     SelectionDay,
+    Analyte,
+    Panel,
+    PanelAnalyte,
 ]
 
 
@@ -1137,6 +1141,59 @@ def policy_valid(w: World) -> Payload:
         "adulterated_counts_as": "positive",
         "price_per_test": "15.00",
     }
+
+
+# --- drug screening, panels and analytes: the seeded library; world.active has results for
+# THC, BUP and COC on a 12-panel cup (the policy's panel); world.retired_panel is retired --
+
+
+def panel_kwargs(name: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": Panel.objects.get(name=name).pk}
+
+
+def panel_line(panel: str, code: str) -> int:
+    return PanelAnalyte.objects.get(panel__name=panel, analyte__code=code).pk
+
+
+PANEL_KINDS = {
+    "name": TEXT,
+    "specimen_type": CHOICE,
+    "method": CHOICE,
+    "cpt_code": TEXT,
+    "device": TEXT,
+    "description": TEXT,
+}
+PANEL_REQUIRED = ("name", "specimen_type", "method")
+
+
+def panel_valid(w: World) -> Payload:
+    return {
+        "name": "Oral fluid 10-panel",
+        "specimen_type": "oral_fluid",
+        "method": "cup",
+        "cpt_code": "80305",
+        "device": "Acme OralTox",
+        "description": "Saliva swab; 10 minutes.",
+    }
+
+
+# A cut-off is text to the generic cases: the generic decimal 99999 is a valid cut-off
+# (anything above 0 and below 1,000,000); the wrong decimals are the cases below.
+CUTOFF_KINDS = {"cutoff": TEXT, "unit": TEXT, "confirm_cutoff": TEXT}
+
+
+def cutoff_cases(field: str) -> dict[str, Case]:
+    wrong = ["abc", "NaN", "Infinity", "-Infinity", "-1", "0", "1e400", "9.99999", "1000000"]
+    return {f"{field}: {value!r}": replace(**{field: value}) for value in wrong}
+
+
+PANEL_AS_OTHERS: dict[str, Case] = {
+    "as the counsellor (reads only)": replace(**{AS: "counsellor"}),
+    "as lab (reads only)": replace(**{AS: "lab"}),
+    "as billing": replace(**{AS: "billing"}),
+    "as admin (no screening.view)": replace(**{AS: "admin"}),
+    "a panel that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+}
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -2694,6 +2751,127 @@ ENDPOINTS: dict[str, Endpoint] = {
             "as admin (no screening.view)": replace(**{AS: "admin"}),
         },
     ),
+    "screening:panels": Endpoint(
+        "screening:panels",
+        "director",
+        lambda w: {},
+        PANEL_KINDS,
+        PANEL_REQUIRED,
+        panel_valid,
+        {
+            "a panel's name taken": replace(name="BREATH alcohol"),
+            "a billing code with a space": replace(cpt_code="80 305"),
+            "as the counsellor (reads only)": replace(**{AS: "counsellor"}),
+            "as lab (reads only)": replace(**{AS: "lab"}),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
+    "screening:panel[details]": Endpoint(
+        "screening:panel",
+        "director",
+        panel_kwargs("Breath alcohol"),
+        {"action": CHOICE, **PANEL_KINDS},
+        ("action", *PANEL_REQUIRED),
+        lambda w: {"action": "details", **panel_valid(w), "name": "Breath alcohol (Alco 2)"},
+        {"another panel's name": replace(name="12-panel urine cup"), **PANEL_AS_OTHERS},
+    ),
+    "screening:panel[line]": Endpoint(
+        "screening:panel",
+        "director",
+        panel_kwargs("12-panel urine cup"),
+        {"action": CHOICE, "line": FK, **CUTOFF_KINDS},
+        ("action", "line", "cutoff", "unit"),
+        lambda w: {
+            "action": "line",
+            "line": panel_line("12-panel urine cup", "THC"),
+            "cutoff": "20",
+            "unit": "ng/mL",
+            "confirm_cutoff": "15",
+        },
+        {
+            **cutoff_cases("cutoff"),
+            **cutoff_cases("confirm_cutoff"),
+            "another panel's line": replace(line=lambda w: panel_line("Breath alcohol", "ETOH")),
+            **PANEL_AS_OTHERS,
+        },
+    ),
+    "screening:panel[add]": Endpoint(
+        "screening:panel",
+        "director",
+        panel_kwargs("Breath alcohol"),
+        {"action": CHOICE, "analyte": FK, **CUTOFF_KINDS},
+        ("action", "analyte", "cutoff", "unit"),
+        lambda w: {
+            "action": "add",
+            "analyte": Analyte.objects.get(code="ETG").pk,
+            "cutoff": "500",
+            "unit": "ng/mL",
+            "confirm_cutoff": "",
+        },
+        {
+            **cutoff_cases("cutoff"),
+            **cutoff_cases("confirm_cutoff"),
+            "an analyte on the panel already": replace(
+                analyte=lambda w: Analyte.objects.get(code="ETOH").pk
+            ),
+            "an analyte that does not exist": replace(analyte="424242"),
+            **PANEL_AS_OTHERS,
+        },
+    ),
+    "screening:panel[remove]": Endpoint(
+        "screening:panel",
+        "director",
+        panel_kwargs("12-panel urine cup"),
+        {"action": CHOICE, "line": FK},
+        ("action", "line"),
+        lambda w: {"action": "remove", "line": panel_line("12-panel urine cup", "AMP")},
+        {
+            "a line with results": replace(line=lambda w: panel_line("12-panel urine cup", "THC")),
+            "another panel's line": replace(line=lambda w: panel_line("Breath alcohol", "ETOH")),
+            **PANEL_AS_OTHERS,
+        },
+    ),
+    "screening:panel[retire]": Endpoint(
+        "screening:panel",
+        "director",
+        panel_kwargs("Breath alcohol"),
+        {"action": CHOICE},
+        ("action",),
+        lambda w: {"action": "retire"},
+        {
+            "the policy's panel": replace(**{KW: panel_kwargs("12-panel urine cup")}),
+            "a retired panel": replace(**{KW: lambda w: {"pk": w.retired_panel.pk}}),
+            **PANEL_AS_OTHERS,
+        },
+    ),
+    "screening:panel[unretire]": Endpoint(
+        "screening:panel",
+        "director",
+        lambda w: {"pk": w.retired_panel.pk},
+        {"action": CHOICE},
+        ("action",),
+        lambda w: {"action": "unretire"},
+        {"a panel in use": replace(**{KW: panel_kwargs("Breath alcohol")}), **PANEL_AS_OTHERS},
+    ),
+    "screening:analytes": Endpoint(
+        "screening:analytes",
+        "director",
+        lambda w: {},
+        {"code": TEXT, "name": TEXT, "substance": CHOICE, "loinc": TEXT},
+        ("code", "name", "substance"),
+        lambda w: {"code": "KRA", "name": "Kratom", "substance": "other", "loinc": ""},
+        {
+            "a code taken": replace(code="THC"),
+            "a code taken, in lower case": replace(code="thc"),
+            "a code with a space": replace(code="KR A"),
+            "a code with a dash": replace(code="KR-A"),
+            "a code of 21": replace(code="K" * 21),
+            "a LOINC code that is not one": replace(loinc="abc"),
+            "as the counsellor (reads only)": replace(**{AS: "counsellor"}),
+            "as lab (reads only)": replace(**{AS: "lab"}),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
     # --- drug screening, the selection log: world.selection_past is a past day's draw not
     # yet revealed (verifying reveals it), world.selection_today today's ------------------
     "screening:selection_verify": Endpoint(
@@ -3405,6 +3583,8 @@ AUDITED_AS = {
     "plans.plansignature": "plans.treatmentplan",
     # What an expected medication shows up as: its "create" event.
     "screening.expectedmedication_analytes": "screening.expectedmedication",
+    # A panel's analyte lines: the panel's "change" event.
+    "screening.panelanalyte": "screening.panel",
 }
 WRITES = {"create", "change", "transition", "sign", "void"}
 
@@ -3437,6 +3617,8 @@ WRITES = {"create", "change", "transition", "sign", "void"}
             "participant_screening:medication_end",
             "screening:policy",
         )
+        # Panel set-up: a panel's lines are audited as the panel's change.
+        or k.startswith(("screening:panel", "screening:analytes"))
     ),
 )
 def test_every_record_the_valid_payload_writes_is_audited(client, login, hostile_world, key):

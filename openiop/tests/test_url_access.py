@@ -65,6 +65,19 @@ def screen_order(name: str) -> Callable[[World], dict[str, Any]]:
     return kwargs
 
 
+def screen_panel(name: str) -> Callable[[World], dict[str, Any]]:
+    """A seeded screening panel (`ensure_screening_library`)."""
+
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.screening.models import Panel
+        from openiop.testing import ensure_screening_library
+
+        ensure_screening_library()
+        return {"pk": Panel.objects.get(name=name).pk}
+
+    return kwargs
+
+
 def screen_review(kwarg: str, name: str) -> Callable[[World], dict[str, Any]]:
     """A screening review or expected medication of world.active (`add_screening_review`,
     made by the lab user)."""
@@ -347,6 +360,11 @@ RULES: dict[str, Rule] = {
     "participant_screening:medication_end": Rule(
         "counsellor", "compliance", screen_review("med_pk", "medication"), outsider_404=True
     ),
+    # --- drug screening, panels and analytes: read with screening.view, changed with
+    # program.configure; shared by every program (no outsider 404) -------------------------
+    "screening:panels": Rule("counsellor", "billing"),
+    "screening:panel": Rule("lab", "billing", screen_panel("12-panel urine cup")),
+    "screening:analytes": Rule("director", "admin"),
 }
 
 
