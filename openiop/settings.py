@@ -81,6 +81,9 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Old keys, still accepted (sessions, signed values, encrypted authenticator secrets) while
+# moving to a new SECRET_KEY.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG or DEMO_MODE else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Take the client address from X-Forwarded-For (only behind a proxy you control).
@@ -91,6 +94,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver (make demo) leaves static files to WhiteNoise, inside the middleware that
+    # adds the security headers, as in production.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "openiop.core",
     "openiop.accounts",
@@ -104,20 +110,26 @@ INSTALLED_APPS = [
     "openiop.relapse",
     "openiop.notes",
     "openiop.screening",
+    "openiop.privacy",
     "openiop.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside WhiteNoise, so static files and error pages get the CSP and the others too.
+    "openiop.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Automatic log-off after inactivity (ONC 170.315(d)(5); H2). Its check runs in
+    # process_view, after the CSRF check.
+    "openiop.core.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "openiop.core.middleware.RequestContextMiddleware",
-    "openiop.core.middleware.SecurityHeadersMiddleware",
+    "openiop.privacy.middleware.EmergencyAccessMiddleware",
 ]
 
 ROOT_URLCONF = "openiop.urls"
@@ -135,6 +147,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "openiop.core.context_processors.navigation",
                 "openiop.core.context_processors.banners",
+                "openiop.core.context_processors.idle",
             ],
             "builtins": ["openiop.core.templatetags.openiop_tags"],
         },
@@ -183,18 +196,67 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # NIST SP 800-63B §5.1.1.2: allow at least 64 characters; 128 bounds the hashing work.
+    # No composition rules and no periodic expiry (800-63B), see sign-in-security.md.
+    {
+        "NAME": "openiop.accounts.password_validation.MaximumLengthValidator",
+        "OPTIONS": {"max_length": 128},
+    },
+    {
+        "NAME": "openiop.accounts.password_validation.PasswordHistoryValidator",
+        "OPTIONS": {"count": 5},
+    },
 ]
+# Sign-in security (issue 8, point 5; helper H1). Failed password or second-factor
+# attempts for one username within the window lock it for OPENIOP_LOCKOUT_MINUTES; one
+# client address with this many failures in the window is refused (429) until they age.
+OPENIOP_LOCKOUT_FAILURES = env_int("OPENIOP_LOCKOUT_FAILURES", 5)
+OPENIOP_LOCKOUT_WINDOW_MINUTES = env_int("OPENIOP_LOCKOUT_WINDOW_MINUTES", 15)
+OPENIOP_LOCKOUT_MINUTES = env_int("OPENIOP_LOCKOUT_MINUTES", 15)
+OPENIOP_LOCKOUT_IP_FAILURES = env_int("OPENIOP_LOCKOUT_IP_FAILURES", 20)
+# Between the password and the second factor: how long the half-signed-in state lasts.
+OPENIOP_MFA_PENDING_SECONDS = env_int("OPENIOP_MFA_PENDING_SECONDS", 10 * 60)
+# The name authenticator apps show next to the account.
+OPENIOP_MFA_ISSUER = env_str("OPENIOP_MFA_ISSUER", "OpenIOP")
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:today"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# Automatic sign-out after inactivity is a program setting (Program.idle_timeout_minutes,
+# H2). Tests may shorten it to seconds; honoured only when TESTING.
+OPENIOP_IDLE_TIMEOUT_SECONDS_OVERRIDE: int | None = None
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_COOKIES = env_bool("SECURE_COOKIES", not (DEBUG or DEMO_MODE))
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
+# No script reads the CSRF cookie: forms and fetch() send the token from the form field.
+CSRF_COOKIE_HTTPONLY = True
+
+# --- TLS and security headers (docs/security.md, "Hardening"; `check --deploy` is clean) -
+# Production (neither DEBUG nor the demo) is HTTPS only: http:// is redirected, and
+# browsers are told by HSTS to never try http:// again, for a year. The demo and DEBUG
+# serve plain http://127.0.0.1:8000 without either. The test suite (plain-http test client
+# and live server) does not redirect.
+_PRODUCTION = not (DEBUG or DEMO_MODE)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _PRODUCTION and not TESTING)
+# A load balancer's health check may come over plain http from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60 if _PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# `preload` in the header only allows submitting the domain to the browsers' preload list
+# (hstspreload.org, by hand; hard to undo). An operator who turns it off has decided so:
+# Django's reminder (security.W021) is then silenced.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Behind a TLS-terminating proxy, Django sees http; trust its X-Forwarded-Proto only when
+# the proxy is yours and overwrites the header (otherwise a client could claim https).
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Strict: no Referer leaves the site (a chart's URL names a participant's internal id).
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # --- Time and language ------------------------------------------------------------------
@@ -218,11 +280,20 @@ WHITENOISE_AUTOREFRESH = DEBUG
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "openiop@localhost")
 
-# --- Logging: no PHI in logs; requests are logged by path pattern only by the server. ----
+# --- Logging: no PHI in logs ------------------------------------------------------------
+# Every handler passes records through RedactFilter: query strings are cut from request
+# lines (django.server logs the full URL) and record numbers, emails, phone numbers and
+# dates are masked. Django's own loggers are routed to the same handler, not to the
+# handlers of Django's default configuration (which have no filter).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "openiop.core.logging.RedactFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 

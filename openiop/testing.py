@@ -832,3 +832,128 @@ def add_relapse(world: World) -> None:
         plan, actor=counsellor, expected_version=plan.version
     )
     world.records["relapse_draft"], _ = relapse.start_draft(episode, actor=counsellor)
+
+
+def employer_consent_input(**overrides: Any) -> Any:
+    """A complete consent (every §2.31(a) element) for an employer attendance letter."""
+    from openiop.privacy.choices import ConsentKind, InfoCategory, Purpose, RecipientKind
+    from openiop.privacy.services import ConsentInput
+
+    values: dict[str, Any] = {
+        "kind": ConsentKind.SPECIFIC,
+        "discloser": "Harbor IOP",
+        "recipient_kind": RecipientKind.EMPLOYER,
+        "recipient_name": "Acme Logistics",
+        "recipient_address": "12 Dock Road, Portland",
+        "purposes": (Purpose.EMPLOYMENT,),
+        "information": (InfoCategory.ENROLMENT, InfoCategory.ATTENDANCE),
+        "information_detail": "Dates of enrolment and the dates and hours attended",
+        "signed_by": "Pat Active",
+        "signed_on": timezone.localdate() - dt.timedelta(days=1),
+        "revocation_explained": True,
+        "expires_on": timezone.localdate() + dt.timedelta(days=180),
+    }
+    values.update(overrides)
+    return ConsentInput(**values)
+
+
+def add_privacy(world: World) -> None:
+    """`world.consent`: an employer consent of world.active (attendance letters);
+    `world.tpo_consent`: a TPO consent of world.active."""
+    from openiop.privacy import services as privacy
+    from openiop.privacy.choices import ConsentKind, InfoCategory, Purpose, RecipientKind
+
+    if "consent" in world.records:
+        return
+    counsellor = world.counsellor
+    world.records["consent"] = privacy.record_consent(
+        world.active, employer_consent_input(), actor=counsellor
+    )
+    world.records["tpo_consent"] = privacy.record_consent(
+        world.active,
+        employer_consent_input(
+            kind=ConsentKind.TPO,
+            recipient_kind=RecipientKind.TPO_CLASS,
+            recipient_name=privacy.TPO_DEFAULT_RECIPIENTS,
+            recipient_address="",
+            purposes=(Purpose.TREATMENT, Purpose.PAYMENT, Purpose.OPERATIONS),
+            information=tuple(
+                c for c in InfoCategory.values if c != InfoCategory.COUNSELLING_NOTES
+            ),
+            information_detail="My treatment records at Harbor IOP",
+            expires_on=None,
+            expiry_event="end_of_treatment",
+            refusal_consequences_stated=True,
+            redisclosure_stated=True,
+        ),
+        actor=counsellor,
+    )
+
+
+# --- Two-factor sign-in (issue 8, point 5; helper H1) -------------------------------------
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105  (a fixed test secret, base32)
+
+
+def give_totp_device(user: User, secret: str = TOTP_SECRET) -> str:
+    """Give `user` a confirmed authenticator with `secret` (as if enrolled); returns it."""
+    from openiop.accounts import mfa
+    from openiop.accounts.models import TotpDevice
+
+    TotpDevice.objects.update_or_create(
+        user=user,
+        defaults={
+            "secret_encrypted": mfa.encrypt(secret),
+            "confirmed_at": timezone.now(),
+            "last_step": 0,
+        },
+    )
+    return secret
+
+
+def totp_code_for(user: User, secret: str | None = None) -> str:
+    """A code the user's device will accept now: the current step's, or the next one's
+    when the current one was already used (the server accepts one step of drift)."""
+    import pyotp
+
+    from openiop.accounts import mfa
+    from openiop.accounts.models import TotpDevice
+
+    device = TotpDevice.objects.get(user=user)
+    secret = secret or mfa.secret_of(device) or ""
+    step = max(mfa.current_step(), device.last_step + 1)
+    return pyotp.TOTP(secret).generate_otp(step)
+
+
+def add_amendment(world: World) -> None:
+    """Amendment requests of world.active, logged by the counsellor (H5, HIPAA §164.526):
+    `world.amendment`, waiting for a decision, against `world.signed_note`; and
+    `world.denied_amendment`, against `world.plan`, denied by the supervisor with no
+    statement of disagreement yet."""
+    from openiop.privacy import amendment_services as amendments
+
+    if "amendment" in world.records:
+        return
+    counsellor, today = world.counsellor, world.program.today()
+    world.records["amendment"] = amendments.log_request(
+        world.active,
+        actor=counsellor,
+        received_on=today - dt.timedelta(days=3),
+        requested_by="Pat Active",
+        target=f"notes.note:{world.signed_note.pk}",
+        requested_change="I said I had a craving at home, not at work.",
+    )
+    denied = amendments.log_request(
+        world.active,
+        actor=counsellor,
+        received_on=today - dt.timedelta(days=10),
+        requested_by="Pat Active",
+        target=f"plans.treatmentplan:{world.plan.pk}",
+        requested_change="Remove the goal about alcohol; I only use cannabis.",
+    )
+    world.records["denied_amendment"] = amendments.deny(
+        denied,
+        actor=world.supervisor,
+        ground="accurate",
+        explanation="The assessment and the participant's own report support the goal.",
+    )

@@ -6,6 +6,9 @@ from openiop.instruments import urls as instrument_urls
 from openiop.notes import urls as notes_urls
 from openiop.participants.contact_views import contact_patterns
 from openiop.plans import urls as plans_urls
+from openiop.privacy import urls as privacy_urls
+from openiop.privacy.amendment_urls import participant_patterns as amendment_patterns
+from openiop.privacy.consent_urls import participant_patterns as consent_patterns
 from openiop.relapse import urls as relapse_urls
 from openiop.scheduling import urls as scheduling_urls
 from openiop.scheduling import views as scheduling_views
@@ -31,6 +34,10 @@ urlpatterns = [
     path("participants/<int:pk>/relapse-plan/", include(relapse_urls.participant_patterns)),
     path("screening/", include("openiop.screening.urls")),
     path("participants/<int:pk>/screening/", include(screening_urls.participant_patterns)),
+    path("privacy/", include("openiop.privacy.urls")),
+    path("participants/<int:pk>/privacy/", include(privacy_urls.participant_patterns)),
+    path("participants/<int:pk>/amendments/", include(amendment_patterns)),
+    path("participants/<int:pk>/consents/", include(consent_patterns)),
     path("ical/<str:token>.ics", scheduling_views.ical_feed, name="ical_feed"),
     path("healthz", core_views.healthz, name="healthz"),
 ]

@@ -54,14 +54,34 @@ def artifacts() -> Path:
 
 @pytest.fixture
 def sign_in(page, live_server):
-    """sign_in(user) signs in through the login form and waits for the today board."""
+    """sign_in(user) signs in through the login form and waits for the today board.
+
+    With two-factor sign-in (a device, or a role the security policy makes enrol: by
+    default admin and compliance) it types the code, computed from the device's secret.
+    """
+    import re
+
     from openiop.testing import PASSWORD
 
     def _sign_in(user):
+        from openiop.accounts.models import TotpDevice
+        from openiop.testing import totp_code_for
+
         page.goto(live_server.url + "/accounts/login/")
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
+        base = re.escape(live_server.url)
+        page.wait_for_url(re.compile(f"^{base}/(accounts/login/(code|set-up)/)?$"))
+        if page.url.endswith("/accounts/login/set-up/"):
+            # Forced enrolment: the page shows the new secret (H1, test_mfa_workflow).
+            page.get_by_label("Code").fill(totp_code_for(user))
+            page.get_by_role("button", name="Turn on two-factor sign-in").click()
+            page.get_by_role("link", name="continue").click()
+        elif page.url.endswith("/accounts/login/code/"):
+            assert TotpDevice.objects.filter(user=user).exists()
+            page.get_by_label("Code").fill(totp_code_for(user))
+            page.get_by_role("button", name="Verify").click()
         page.wait_for_url(live_server.url + "/")
         return page
 

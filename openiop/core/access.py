@@ -49,6 +49,16 @@ class AccessDenied(PermissionDenied):
     """403 with a message the user can act on."""
 
 
+class EmergencyAccessRequired(PermissionDenied):
+    """The participant is in the user's program but outside their care teams: the user may
+    open the chart only through emergency access (break-the-glass, issue 8). The privacy
+    middleware answers with the emergency-access form (403)."""
+
+    def __init__(self, participant_pk: int):
+        super().__init__("This participant is not on your care team.")
+        self.participant_pk = participant_pk
+
+
 def explain_missing(perm: str) -> str:
     label = Perm(perm).label if perm in Perm.values else perm
     holders = ", ".join(roles_with(perm)) or "no role"

@@ -3,17 +3,24 @@
 Service functions call `record(...)` inside their transaction, so the event and the
 change it describes commit together or not at all. Views of protected data are
 recorded by the access helper (`core.access`), never by hand in a view.
+
+Each event is chained to the one before it (`core.chain`): `record` locks the chain
+head, numbers the event, hashes it with the previous hash, inserts it and moves the
+head — three queries. The head's row lock is held until the surrounding transaction
+ends, so on PostgreSQL audited transactions take turns from their first `record` call
+to their commit: keep them short, and call `record` after slow work, not before.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
-from . import context
+from . import chain, context
 from .choices import AuditAction
-from .models import AuditEvent
+from .models import AuditChainHead, AuditEvent
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
@@ -60,21 +67,53 @@ def record(
         if participant_id is None:
             participant_id = _participant_id_of(obj)
     user = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
-        actor=user,
-        actor_username=getattr(actor, "username", "") or "",
-        action=str(action),
-        object_type=object_type[:100],
-        object_id=object_id[:64],
-        object_repr=object_repr[:200],
-        participant_id=participant_id,
-        request_id=ctx.request_id if ctx else "",
-        client_ip=ctx.client_ip if ctx else None,
-        path=(ctx.path if ctx else "")[:300],
-        source=ctx.source if ctx else "command",
-        changes=changes or {},
-        reason=reason[:500],
-    )
+    fields: dict[str, Any] = {
+        "actor_id": user.pk if user is not None else None,
+        "actor_username": (getattr(actor, "username", "") or "")[:150],
+        "action": str(action),
+        "object_type": object_type[:100],
+        "object_id": object_id[:64],
+        "object_repr": object_repr[:200],
+        "participant_id": int(participant_id) if participant_id is not None else None,
+        "request_id": ctx.request_id if ctx else "",
+        "client_ip": chain.clean_ip(ctx.client_ip) if ctx else None,
+        "path": (ctx.path if ctx else "")[:300],
+        "source": ctx.source if ctx else "command",
+        # Stored exactly as hashed (a JSON round trip through either database).
+        "changes": chain.jsonable(changes or {}),
+        "reason": reason[:500],
+    }
+    # Everything above is prepared before the lock; what follows holds it. savepoint=False:
+    # inside a caller's transaction a failure here must roll the caller back anyway, and
+    # a savepoint would cost two more queries per event.
+    with transaction.atomic(savepoint=False):
+        head = _locked_head()
+        fields["at"] = timezone.now()  # taken under the lock: time order follows seq
+        seq = head.seq + 1
+        digest = chain.link_hash(head.hash, seq, fields)
+        event = AuditEvent(seq=seq, prev_hash=head.hash, hash=digest, **fields)
+        if user is not None:
+            event.actor = user  # the same id, and no query to read it back
+        event.save(force_insert=True)
+        AuditChainHead.objects.filter(pk=head.pk).update(seq=seq, hash=digest)
+    return event
+
+
+def _locked_head() -> AuditChainHead:
+    """The chain head, locked until the transaction ends (one query).
+
+    Migration 0004 creates it; it is missing only after `flush` (tests), and is then
+    made again from the last event."""
+    head = AuditChainHead.objects.select_for_update().filter(pk=chain.HEAD_ID).first()
+    if head is not None:
+        return head
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first() or (0, "")
+    try:
+        with transaction.atomic():
+            AuditChainHead.objects.create(pk=chain.HEAD_ID, seq=last[0], hash=last[1])
+    except IntegrityError:
+        pass  # another writer made it first: wait for its lock below
+    return AuditChainHead.objects.select_for_update().get(pk=chain.HEAD_ID)
 
 
 def audit_label(obj: models.Model) -> str:
@@ -90,3 +129,31 @@ def _participant_id_of(obj: models.Model) -> int | None:
         return int(obj.pk)
     pid = getattr(obj, "participant_id", None)
     return int(pid) if pid is not None else None
+
+
+# --- verification of the chain (45 CFR 170.315(d)(2): detect an altered log) -------------
+
+VERIFY_TYPE = "core.auditchain"  # the object_type of a verification's own event
+
+
+def verify_log(*, actor: Any, anchor: tuple[int, str] | None = None) -> chain.ChainReport:
+    """Walk the whole chain (`core.chain.verify_chain`) and record that it was verified,
+    and the outcome, as an event of its own. Used by `openiop audit verify`, the
+    *Verify the audit chain* button and the nightly job."""
+    report = chain.verify_chain(anchor=anchor)
+    record(
+        AuditAction.VIEW,
+        actor=actor,
+        object_type=VERIFY_TYPE,
+        object_id=str(report.head_seq),
+        object_repr="audit chain verified",
+        changes={
+            "ok": report.ok,
+            "events": report.events,
+            "broken_seq": report.broken_seq,
+            "broken_event": report.broken_event_id,
+            "protected": report.protected,
+        },
+        reason=report.summary,
+    )
+    return report

@@ -24,9 +24,14 @@ NAV = [
     ("Screening", "screening:selection_log", Perm.SCREENING_VERIFY),
     ("Program set-up", "programs:home", Perm.PROGRAM_CONFIGURE),
     ("Staff", "accounts:staff_list", Perm.USERS_MANAGE),
+    # H6: compliance's privacy work starts at the consent registry (privacy:consents).
+    ("Privacy", "privacy:consents", Perm.CONSENT_VIEW),
     ("Audit log", "core:audit_log", Perm.AUDIT_VIEW),
     ("Jobs", "core:jobs", Perm.JOBS_VIEW),
 ]
+# Items hidden from holders of a permission: clinicians (clinical.view) reach consents
+# from each chart, so the compliance-wide "Privacy" item is not theirs (H6).
+NAV_NOT_FOR = {"privacy:consents": Perm.CLINICAL_VIEW}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -38,6 +43,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     for label, name, perm in NAV:
         if label in labels:
             continue  # an earlier item of the same label won
+        if name in NAV_NOT_FOR and user.has_perm_code(NAV_NOT_FOR[name]):
+            continue
         if perm is None or user.has_perm_code(perm):
             labels.add(label)
             url = reverse(name)
@@ -79,3 +86,46 @@ class _Lazy:
         if self._items is None:
             self._items = [b for fn in BANNERS if (b := fn(self.request))]
         return iter(self._items)
+
+
+# --- H2: automatic log-off (issue 8, point 5) --------------------------------------------
+
+
+def idle(request: HttpRequest) -> dict[str, Any]:
+    """The idle script's settings for base.html, and the page's parked draft if any.
+
+    No query on an ordinary page: the timeout and the pages with a parked draft are in
+    the session since sign-in; a page that has one runs one query, when it is drawn.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"idle": _Idle(request)}
+
+
+class _Idle:
+    def __init__(self, request: HttpRequest):
+        self.request = request
+        self._loaded = False
+        self._parked: dict[str, Any] | None = None
+
+    @property
+    def timeout(self) -> int:
+        from . import idle
+
+        return idle.timeout_seconds(self.request)
+
+    @property
+    def remaining(self) -> int:
+        from . import idle
+
+        return max(0, int(idle.remaining(self.request)))
+
+    @property
+    def parked(self) -> dict[str, Any] | None:
+        if not self._loaded:
+            from . import idle
+
+            self._parked = idle.parked_for(self.request)
+            self._loaded = True
+        return self._parked

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from .context import RequestContext, _current, loggable_path
 
@@ -13,6 +14,8 @@ CSP = (
     "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
     "form-action 'self'; object-src 'none'"
 )
+# Powerful browser features no page uses are switched off for every origin.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -47,13 +50,95 @@ class RequestContextMiddleware:
 
 
 class SecurityHeadersMiddleware:
+    """CSP, Permissions-Policy and framing headers on every response.
+
+    It sits just inside Django's SecurityMiddleware and outside WhiteNoise (settings), so
+    static files, error pages (400, 403, 404, 500) and redirects carry the headers too.
+    """
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CSP)
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        # XFrameOptionsMiddleware sets it on pages; static files pass outside it.
+        response.setdefault("X-Frame-Options", "DENY")
         # Pages with participant data must not be kept by shared caches or the back button.
         if request.user.is_authenticated if hasattr(request, "user") else False:
             response.setdefault("Cache-Control", "no-store")
         return response
+
+
+# --- H2: automatic log-off after inactivity (issue 8, point 5) ----------------------------
+
+
+class IdleTimeoutMiddleware:
+    """End a session after the user's period of inactivity (ONC 170.315(d)(5)).
+
+    `last_activity` lives in the session. A request after the timeout signs the user out
+    (TIMED_OUT in the audit log) and sends them to the login page, `next` set to the page;
+    a form posted after the timeout is first parked (`core.idle`), so nothing typed is
+    lost. Checked in `process_view`, which runs after the CSRF check: a forged post is
+    refused before anything is kept. Views marked `openiop_idle = "self"` (the idle
+    script's keepalive and poll) keep the clock themselves: polling is not activity.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: Any,
+        view_kwargs: Any,
+    ) -> HttpResponseBase | None:
+        import time
+
+        from django.contrib.auth.views import redirect_to_login
+        from django.http import JsonResponse
+
+        from . import idle
+
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        role = getattr(view_func, "openiop_idle", None)
+        if role == "self":
+            return None
+        now = time.time()
+        timeout = idle.timeout_seconds(request)
+        last = request.session.get(idle.LAST_ACTIVITY)
+        if not isinstance(last, int | float) or now - last < 0:
+            idle.touch(request, now)
+            return None
+        if now - last <= timeout:
+            if now - last >= idle.write_every(timeout):
+                idle.touch(request, now)
+            return None
+        # Timed out. A form posted now is kept before the session ends.
+        page = request.get_full_path() if request.method == "GET" else idle.page_of(request)
+        draft = None
+        if request.method == "POST" and _is_form_post(request):
+            try:
+                if role == "park":
+                    page, forms = idle.parse_park(request.POST)
+                else:
+                    page, forms = idle.page_of(request), idle.forms_from_post(request)
+                draft = idle.park(user, page, forms)
+            except idle.BadDraft:
+                draft = None
+        idle.time_out(request, kept=draft is not None)
+        if role == "park":
+            return JsonResponse({"parked": draft is not None, "signed_out": True})
+        return redirect_to_login(page)
+
+
+def _is_form_post(request: HttpRequest) -> bool:
+    kind = request.content_type or ""
+    return kind in ("application/x-www-form-urlencoded", "multipart/form-data")

@@ -65,13 +65,26 @@ class ReferenceData(models.Model):
 class AuditEvent(models.Model):
     """One read or write of protected data, standing on its own.
 
-    The actor is kept as a username copy so the event survives the account. The
-    participant is stored by id (core does not depend on the participants app).
+    The actor is kept as a username copy so the event survives the account; the actor's
+    id stays as recorded (no database constraint, nothing nulled when an account is
+    removed: the row is never updated, and the id is part of its hash). The participant
+    is stored by id (core does not depend on the participants app).
+
+    Events form a hash chain (`seq`, `prev_hash`, `hash`; see `core.chain`), written only
+    by `core.audit.record`; the database refuses UPDATE and DELETE (45 CFR
+    170.315(d)(2), DOMAIN.md §3).
     """
 
+    seq = models.PositiveBigIntegerField(unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
     )
     actor_username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=20, choices=AuditAction.choices)
@@ -87,12 +100,16 @@ class AuditEvent(models.Model):
     reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
-        ordering = ["-at", "-id"]
+        # Newest first by chain position (the unique index on seq).
+        ordering = ["-seq"]
         indexes = [
             # A participant's audit trail, newest first (compliance, accounting of access).
             models.Index(fields=["participant_id", "-at"], name="audit_participant_at"),
             # Everything one user did, newest first.
             models.Index(fields=["actor", "-at"], name="audit_actor_at"),
+            # The events about one object: a day's random draw (screening.selection), the
+            # audit chain's verifications (the audit log page).
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
         ]
 
     def __str__(self) -> str:
@@ -105,6 +122,29 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are never deleted.")
+
+
+class AuditChainHead(models.Model):
+    """The end of the audit hash chain: the seq and hash of the last event.
+
+    One row (id 1). `core.audit.record` locks it (SELECT … FOR UPDATE) before chaining an
+    event, so writers on PostgreSQL take turns and cannot fork the chain; on SQLite the
+    write transaction (BEGIN IMMEDIATE) already serialises them. Verification compares it
+    with the last event, so events deleted at the end are noticed. The database lets it
+    move only forward, one event at a time (`core.chain.install_triggers`).
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="auditchainhead_one_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"audit chain head: seq {self.seq}"
 
 
 class Sequence(models.Model):

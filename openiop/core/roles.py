@@ -62,6 +62,23 @@ class Perm(models.TextChoices):
         "attendance.take",
         "Take attendance, record check-ins, answer engagement alerts",
     )
+    # Privacy and security (issue 8).
+    CONSENT_RECORD = "consent.record", "Record and revoke 42 CFR Part 2 consents"
+    RECORDS_DISCLOSE = (
+        "records.disclose",
+        "Release records (letters, printed records) through the consent gate",
+    )
+    EMERGENCY_ACCESS = (
+        "emergency.access",
+        "Open a chart outside one's care team in an emergency (break-the-glass)",
+    )
+    EMERGENCY_REVIEW = "emergency.review", "Review emergency accesses"
+    AMENDMENT_RECORD = "amendment.record", "Log a participant's request to amend their record"
+    AMENDMENT_DECIDE = "amendment.decide", "Accept or deny amendment requests"
+    SECURITY_CONFIGURE = (
+        "security.configure",
+        "Set the sign-in policy (MFA per role) and unlock staff accounts",
+    )
 
 
 class Role(models.TextChoices):
@@ -81,6 +98,15 @@ _CLINICAL_READ = {
     Perm.SCREENING_VIEW,
     Perm.ATTENDANCE_VIEW,
     Perm.INTAKE_VIEW,
+    Perm.CONSENT_VIEW,
+}
+# Clinicians record consents, release records through the consent gate, log amendment
+# requests and may break the glass (issue 8).
+_PRIVACY_WORK = {
+    Perm.CONSENT_RECORD,
+    Perm.RECORDS_DISCLOSE,
+    Perm.AMENDMENT_RECORD,
+    Perm.EMERGENCY_ACCESS,
 }
 # Clinicians assess, measure and respond to risk; intake coordinators assess and measure
 # but a safety response is a clinician's (issue 4, point 5).
@@ -116,6 +142,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _GROUP_WORK
         | {Perm.NOTE_COSIGN, Perm.PLAN_APPROVE}
         | {Perm.SCREENING_COLLECT, Perm.SCREENING_VERIFY}
+        | _PRIVACY_WORK
+        | {Perm.AMENDMENT_DECIDE, Perm.EMERGENCY_REVIEW}
     ),
     Role.INTAKE: frozenset(
         _CLINICAL_READ
@@ -131,6 +159,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.SCHEDULE_VIEW,
             Perm.SCHEDULE_MANAGE,
         }
+        | _PRIVACY_WORK
     ),
     Role.COUNSELLOR: frozenset(
         _CLINICAL_READ
@@ -143,6 +172,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
         | _CLINICAL_WORK
         | _GROUP_WORK
+        | _PRIVACY_WORK
     ),
     Role.SUPERVISOR: frozenset(
         _CLINICAL_READ
@@ -150,6 +180,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _CLINICAL_WORK
         | _GROUP_WORK
         | {Perm.NOTE_COSIGN, Perm.PLAN_APPROVE, Perm.SCREENING_VERIFY}
+        | _PRIVACY_WORK
+        | {Perm.AMENDMENT_DECIDE}
     ),
     Role.LAB: frozenset(
         {
@@ -161,11 +193,29 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     Role.BILLING: frozenset({Perm.PARTICIPANT_VIEW, Perm.ATTENDANCE_VIEW, Perm.BILLING_VIEW}),
+    # Compliance keeps the consent registry, releases records, reviews emergency
+    # accesses and answers amendment requests; it reads no clinical note.
     Role.COMPLIANCE: frozenset(
-        {Perm.PARTICIPANT_VIEW, Perm.AUDIT_VIEW, Perm.CONSENT_VIEW, Perm.SCREENING_VERIFY}
+        {
+            Perm.PARTICIPANT_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.CONSENT_VIEW,
+            Perm.SCREENING_VERIFY,
+            Perm.CONSENT_RECORD,
+            Perm.RECORDS_DISCLOSE,
+            Perm.EMERGENCY_REVIEW,
+            Perm.AMENDMENT_RECORD,
+            Perm.AMENDMENT_DECIDE,
+        }
     ),
     Role.ADMIN: frozenset(
-        {Perm.USERS_MANAGE, Perm.PROGRAM_CONFIGURE, Perm.JOBS_VIEW, Perm.AUDIT_VIEW}
+        {
+            Perm.USERS_MANAGE,
+            Perm.PROGRAM_CONFIGURE,
+            Perm.JOBS_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.SECURITY_CONFIGURE,
+        }
     ),
 }
 

@@ -1,20 +1,14 @@
 from __future__ import annotations
 
-import datetime as dt
-
-from django.apps import apps
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.utils import timezone
-from django.utils.http import urlencode
 
 from .access import StaffRequest, public_view, staff_view
 from .board import panels_for
-from .choices import AuditAction, JobStatus
-from .models import AuditEvent, JobRun
+from .choices import JobStatus
+from .models import JobRun
 from .roles import Perm
 from .worker import REGISTRY
 
@@ -24,86 +18,6 @@ def today(request: StaffRequest) -> HttpResponse:
     return render(
         request, "core/today.html", {"panels": panels_for(request), "now": timezone.localtime()}
     )
-
-
-@staff_view(Perm.AUDIT_VIEW, audit_page="core.audit_log")
-def audit_log(request: StaffRequest) -> HttpResponse:
-    if request.method == "POST":
-        # The filter form is posted so a record number typed in never reaches a URL (PHI
-        # in server logs); the redirect carries the participant's internal id instead.
-        params = {k: request.POST.get(k, "").strip()[:150] for k in ("user", "action", "since")}
-        typed = request.POST.get("participant", "").strip()[:40]
-        if typed:
-            pid = _participant_id(typed)
-            params["participant"] = str(pid) if pid is not None else "unknown"
-        query = urlencode({k: v for k, v in params.items() if v})
-        return redirect(f"{reverse('core:audit_log')}?{query}")
-    events = AuditEvent.objects.all()
-    filters = {
-        "participant": request.GET.get("participant", "").strip(),
-        "user": request.GET.get("user", "").strip()[:150],
-        "action": request.GET.get("action", ""),
-        "since": request.GET.get("since", ""),
-    }
-    errors = []
-    if filters["participant"]:
-        pid = int(filters["participant"]) if filters["participant"].isdigit() else None
-        if pid is None or len(filters["participant"]) > 18:
-            errors.append("No participant has that record number (e.g. OI-000123-4).")
-            events = events.none()
-        else:
-            events = events.filter(participant_id=pid)
-    if filters["user"]:
-        events = events.filter(actor_username__iexact=filters["user"])
-    if filters["action"] in AuditAction.values:
-        events = events.filter(action=filters["action"])
-    if filters["since"]:
-        try:
-            since = dt.date.fromisoformat(filters["since"])
-        except ValueError:
-            errors.append("“Since” must be a date (YYYY-MM-DD).")
-        else:
-            start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
-            events = events.filter(at__gte=start)
-    page = Paginator(events, 100).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    numbers = _record_numbers({e.participant_id for e in page.object_list if e.participant_id})
-    rows = [(e, numbers.get(e.participant_id, "")) for e in page.object_list]
-    return render(
-        request,
-        "core/audit_log.html",
-        {
-            "page": page,
-            "rows": rows,
-            "filter_record_number": numbers.get(pid, "") if filters["participant"] and pid else "",
-            "filters": filters,
-            "errors": errors,
-            "actions": AuditAction.choices,
-            "querystring": params.urlencode(),
-        },
-    )
-
-
-def _participant_model():
-    # Looked up by name: core does not import the participants app (it depends on core).
-    return apps.get_model("participants", "Participant")
-
-
-def _participant_id(text: str) -> int | None:
-    """A record number (OI-000123-4) to a participant's internal id."""
-    return (
-        _participant_model()
-        .objects.filter(record_number__iexact=text.replace("\x00", ""))
-        .values_list("pk", flat=True)
-        .first()
-    )
-
-
-def _record_numbers(ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(_participant_model().objects.filter(pk__in=ids).values_list("pk", "record_number"))
 
 
 @staff_view(Perm.JOBS_VIEW, audit_page="core.jobs")

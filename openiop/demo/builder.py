@@ -14,13 +14,14 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from openiop.accounts.models import User
-from openiop.accounts.services import save_staff_user
+from openiop.accounts.models import SecurityPolicy, User
+from openiop.accounts.services import save_security_policy, save_staff_user
 from openiop.core.context import request_context
 from openiop.core.roles import Role
 from openiop.demo import clinical, schedule
 from openiop.demo import notes as notes_demo
 from openiop.demo import plans as plans_demo
+from openiop.demo import privacy as privacy_demo
 from openiop.demo import relapse as relapse_demo
 from openiop.demo import screening as screening_demo
 from openiop.intake import services as intake_services
@@ -191,12 +192,18 @@ def check_safe_to_load() -> None:
 
 def build(seed: int = DEMO_SEED, today: dt.date | None = None) -> DemoResult:
     if demo_loaded():
+        if not SecurityPolicy.objects.exists():  # a demo loaded before sign-in security
+            with request_context(source="demo"):
+                save_security_policy(roles=[], actor=None)
         return DemoResult(created=False, participants=Participant.objects.count())
     check_safe_to_load()
     rng = random.Random(seed)
     with transaction.atomic(), request_context(source="demo"):
         program, tracks = _program()
         staff = _staff(program)
+        # A demo is a demo: no role must use two-factor sign-in, so every published login
+        # works with the password alone (anyone may still turn it on for themselves).
+        save_security_policy(roles=[], actor=None)
         today = today or program.today()
         count = _participants(rng, program, tracks, staff, today)
         # After the admissions: enrolments exist, so past sessions have their rosters.
@@ -212,6 +219,8 @@ def build(seed: int = DEMO_SEED, today: dt.date | None = None) -> DemoResult:
         # Eight weeks of drug screening: draws, collections, results and reviews (after
         # the check-ins, whose reported use the results follow).
         screening_demo.build(random.Random(seed + 17), program, staff, today)
+        # Consents, letters released under them, emergency accesses (own random stream).
+        privacy_demo.build(random.Random(seed + 19), program, staff, today)
     return DemoResult(created=True, participants=count)
 
 

@@ -199,6 +199,8 @@ def chart(request: StaffRequest, pk: int) -> HttpResponse:
         "can_edit_episode": user.has_perm_code(Perm.EPISODE_CHANGE),
         "can_transition": user.has_perm_code(Perm.EPISODE_TRANSITION),
         "can_audit": user.has_perm_code(Perm.AUDIT_VIEW),
+        "can_release": user.has_perm_code(Perm.RECORDS_DISCLOSE),
+        "can_see_disclosures": user.has_perm_code(Perm.CONSENT_VIEW),
         "can_void": user.has_perm_code(Perm.PARTICIPANT_VOID),
     }
     context["sections"] = sections_for(request, participant, context)

@@ -35,6 +35,7 @@ class ProgramForm(forms.ModelForm):
             "craving_alert_at",
             "plan_review_days",
             "counsellors_see_care_team_only",
+            "idle_timeout_minutes",
             "retired",
         ]
 
@@ -43,7 +44,13 @@ class ProgramForm(forms.ModelForm):
         if sites is not None:
             cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
         # Attendance policy: blank keeps the default (issue 5).
-        for name in ("absence_alert_after", "craving_alert_at", "plan_review_days"):
+        # Automatic sign-out (issue 8): blank keeps the default, 15 minutes.
+        for name in (
+            "absence_alert_after",
+            "craving_alert_at",
+            "plan_review_days",
+            "idle_timeout_minutes",
+        ):
             self.fields[name].required = False
 
     def _default(self, name: str) -> int:
@@ -58,6 +65,10 @@ class ProgramForm(forms.ModelForm):
     def clean_plan_review_days(self) -> int:
         value = self.cleaned_data.get("plan_review_days")
         return self._default("plan_review_days") if value is None else value
+
+    def clean_idle_timeout_minutes(self) -> int:
+        value = self.cleaned_data.get("idle_timeout_minutes")
+        return self._default("idle_timeout_minutes") if value is None else value
 
     def clean_craving_alert_at(self) -> int:
         value = self.cleaned_data.get("craving_alert_at")

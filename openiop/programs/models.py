@@ -67,6 +67,18 @@ class Program(ReferenceData):
         default=False,
         help_text="Counsellors see only participants whose care team they are on.",
     )
+    # Automatic log-off (issue 8, point 5): ONC 45 CFR 170.315(d)(5) requires ending a
+    # session after a set period of inactivity (DOMAIN.md §3). The bounds keep a session
+    # from ending while someone reads a page (2 min) or from staying open all morning.
+    idle_timeout_minutes = models.PositiveSmallIntegerField(
+        "sign out after inactivity (minutes)",
+        default=15,
+        validators=[MinValueValidator(2), MaxValueValidator(120)],
+        help_text=(
+            "Staff are signed out after this many minutes without activity; what they "
+            "were typing is kept. Someone who works in several programs gets the shortest."
+        ),
+    )
     is_demo = models.BooleanField(default=False, editable=False)
 
     class Meta:

@@ -10,6 +10,7 @@ from django.http import Http404
 from openiop.participants.access import visible_participants
 from openiop.participants.choices import IN_CARE
 from openiop.participants.models import Episode
+from openiop.programs.access import programs_for
 from openiop.programs.models import Program, Track
 
 from .models import Session
@@ -47,6 +48,26 @@ def track_for(user: Any, pk: int) -> Track:
 def program_for(user: Any, pk: int) -> Program:
     try:
         return programs_of(user).get(pk=pk)
+    except Program.DoesNotExist:
+        raise Http404("No such program") from None
+
+
+def setup_track_for(user: Any, pk: int) -> Track:
+    """A track whose weekly template or curriculum the user may set up: as on the program
+    set-up pages (`programs.access.programs_for`), an administrator configures every
+    program, although they belong to none."""
+    try:
+        return Track.objects.select_related("program", "program__site").get(
+            pk=pk, program__in=programs_for(user)
+        )
+    except Track.DoesNotExist:
+        raise Http404("No such track in your programs") from None
+
+
+def setup_program_for(user: Any, pk: int) -> Program:
+    """A program whose closures the user may set up (administrators: every program)."""
+    try:
+        return programs_for(user).filter(retired=False).select_related("site").get(pk=pk)
     except Program.DoesNotExist:
         raise Http404("No such program") from None
 

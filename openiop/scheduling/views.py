@@ -21,11 +21,19 @@ from openiop.core.forms import posted
 from openiop.core.records import StaleEdit
 from openiop.core.roles import Perm
 from openiop.participants.access import get_participant_for
+from openiop.programs.access import programs_for
 from openiop.programs.models import Room, Track
 from openiop.programs.services import save_reference
 
 from . import ical, services
-from .access import bookable_episodes, program_for, programs_of, session_for, track_for
+from .access import (
+    bookable_episodes,
+    programs_of,
+    session_for,
+    setup_program_for,
+    setup_track_for,
+    track_for,
+)
 from .choices import BookingReason
 from .conflicts import Refused
 from .enrolment import bookings_for_sessions, enrolments_for_tracks, expected_count
@@ -175,7 +183,7 @@ def calendar(request: StaffRequest) -> HttpResponse:
 
 @staff_view(Perm.PROGRAM_CONFIGURE, audit_page="scheduling.template")
 def template(request: StaffRequest, pk: int) -> HttpResponse:
-    track = track_for(request.user, pk)
+    track = setup_track_for(request.user, pk)
     form = TemplateSlotForm(posted(request), track=track)
     if request.method == "POST" and form.is_valid():
         slot = form.save(commit=False)
@@ -196,7 +204,7 @@ def template(request: StaffRequest, pk: int) -> HttpResponse:
 
 @staff_view(Perm.PROGRAM_CONFIGURE, audit_page="scheduling.retire_slot")
 def retire_slot(request: StaffRequest, pk: int, slot_pk: int) -> HttpResponse:
-    track = track_for(request.user, pk)
+    track = setup_track_for(request.user, pk)
     try:
         slot = TemplateSlot.objects.get(pk=slot_pk, track=track)
     except TemplateSlot.DoesNotExist:
@@ -259,7 +267,7 @@ def generate(request: StaffRequest, pk: int) -> HttpResponse:
 
 @staff_view(Perm.PROGRAM_CONFIGURE, audit_page="scheduling.closures")
 def closures(request: StaffRequest, pk: int) -> HttpResponse:
-    program = program_for(request.user, pk)
+    program = setup_program_for(request.user, pk)
     form = ClosureForm(posted(request))
     refusal = ""
     if request.method == "POST" and form.is_valid():
@@ -292,7 +300,7 @@ def closures(request: StaffRequest, pk: int) -> HttpResponse:
 @staff_view(Perm.PROGRAM_CONFIGURE, audit_page="scheduling.remove_closure")
 def remove_closure(request: StaffRequest, pk: int) -> HttpResponse:
     try:
-        closure = Closure.objects.get(pk=pk, program_id__in=request.user.program_ids)
+        closure = Closure.objects.get(pk=pk, program__in=programs_for(request.user))
     except Closure.DoesNotExist:
         raise Http404("No such closure") from None
     if request.method != "POST":
@@ -318,7 +326,7 @@ def remove_closure(request: StaffRequest, pk: int) -> HttpResponse:
 
 @staff_view(Perm.PROGRAM_CONFIGURE, audit_page="scheduling.curriculum")
 def curriculum(request: StaffRequest, pk: int) -> HttpResponse:
-    track = track_for(request.user, pk)
+    track = setup_track_for(request.user, pk)
     topics = list(track.program.topics.filter(retired=False).order_by("sequence", "title"))
     current = dict(CurriculumItem.objects.filter(track=track).values_list("topic_id", "position"))
     form = CurriculumForm(posted(request), topics=topics, current=current)

@@ -27,11 +27,23 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from openiop.accounts.models import RoleAssignment, User
+from openiop.accounts import lockout as account_lockout
+from openiop.accounts import mfa as account_mfa
+from openiop.accounts import services as account_services
+from openiop.accounts.models import (
+    AccountLock,
+    PasswordHistory,
+    RecoveryCode,
+    RoleAssignment,
+    SecurityPolicy,
+    TotpDevice,
+    User,
+)
 from openiop.attendance import services as attendance_services
 from openiop.attendance.models import Attendance, CheckIn, EngagementAlert
 from openiop.core.models import AuditEvent, Sequence
@@ -63,6 +75,8 @@ from openiop.plans.models import (
     Problem,
     TreatmentPlan,
 )
+from openiop.privacy import emergency as privacy_emergency
+from openiop.privacy.models import AmendmentRequest, Consent, Disclosure, EmergencyAccess
 from openiop.programs.models import Program, Room, SessionType, Site, Topic, Track
 from openiop.relapse.models import RelapsePlan, SupportPerson
 from openiop.scheduling.models import (
@@ -92,17 +106,22 @@ from openiop.screening.models import (
 from openiop.testing import (
     CLEAR_SCREEN,
     PASSWORD,
+    TOTP_SECRET,
     World,
+    add_privacy,
     add_screening_orders,
     add_screening_review,
     add_selection_days,
     assess,
+    employer_consent_input,
     give,
+    give_totp_device,
     make_participant,
     make_program,
     make_signed_plan,
     make_user,
     refer,
+    totp_code_for,
 )
 
 HUGE = "x" * 100_000
@@ -170,6 +189,19 @@ FINGERPRINTED = [
     Analyte,
     Panel,
     PanelAnalyte,
+    # --- lead: privacy (disclosures, emergency access) ---
+    Disclosure,
+    EmergencyAccess,
+    # --- H1: sign-in security (LoginAttempt is not here: refused sign-ins are counted) ---
+    TotpDevice,
+    RecoveryCode,
+    SecurityPolicy,
+    AccountLock,
+    PasswordHistory,
+    # --- H5: amendment requests ---
+    AmendmentRequest,
+    # --- H6: consents ---
+    Consent,
 ]
 
 
@@ -514,6 +546,7 @@ PROGRAM_KINDS = {
     "population": CHOICE,
     "min_weekly_hours": DECIMAL,
     "counsellors_see_care_team_only": BOOL,
+    "idle_timeout_minutes": INT,  # H2: automatic sign-out, 2..120 (blank: 15)
     "retired": BOOL,
 }
 TRACK_KINDS = {
@@ -554,6 +587,7 @@ def program_valid(w: World, name: str = "Seaside IOP") -> Payload:
         "population": "adult",
         "min_weekly_hours": "9.5",
         "counsellors_see_care_team_only": "on",
+        "idle_timeout_minutes": "20",
         "retired": "",
     }
 
@@ -602,6 +636,11 @@ PROGRAM_CASES: dict[str, Case] = {
     "hours huge": replace(min_weekly_hours=TOO_BIG_INT),
     "time zone not a zone": replace(time_zone="Mars/Olympus_Mons"),
     "time zone path": replace(time_zone="../../etc/passwd"),
+    # H2: automatic sign-out between 2 and 120 minutes (170.315(d)(5)).
+    "sign-out after 1 minute": replace(idle_timeout_minutes="1"),
+    "sign-out after 0 minutes": replace(idle_timeout_minutes="0"),
+    "sign-out after 121 minutes": replace(idle_timeout_minutes="121"),
+    "sign-out huge": replace(idle_timeout_minutes=TOO_BIG_INT),
 }
 
 
@@ -1196,7 +1235,303 @@ PANEL_AS_OTHERS: dict[str, Case] = {
 }
 
 
+# --- H5: amendment requests ---------------------------------------------------------------
+H5_REQUEST_KINDS = {
+    "received_on": DATE,
+    "requested_by": TEXT,
+    "target": CHOICE,
+    "other_label": TEXT,
+    "requested_change": TEXT,
+}
+
+
+def h5_request_valid(w: World) -> Payload:
+    return {
+        "received_on": day(w, -2),
+        "requested_by": "Pat Active",
+        "target": f"notes.note:{w.signed_note.pk}",
+        "other_label": "",
+        "requested_change": "I said I had a craving at home, not at work.",
+    }
+
+
+def h5_kwargs(name: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.active.pk, "request_pk": w.records[name].pk}
+
+
+H5_ELSEWHERE: dict[str, Case] = {
+    "another participant in the URL": replace(
+        **{KW: lambda w: {"pk": w.referred.pk, "request_pk": w.amendment.pk}}
+    ),
+    "a request that does not exist": replace(
+        **{KW: lambda w: {"pk": w.active.pk, "request_pk": int(TOO_BIG_INT)}}
+    ),
+    "another program's participant": replace(
+        **{KW: lambda w: {"pk": w.foreign.pk, "request_pk": w.amendment.pk}}
+    ),
+    "as billing": replace(**{AS: "billing"}),
+}
+
+
+# --- H6: consents (42 CFR §2.31). world.consent (employer, Acme Logistics) and
+# world.tpo_consent of world.active (`add_privacy`); world.used_consent has a disclosure
+# (cannot be voided); world.void_consent is void (cannot be revoked) ----------------------
+H6_CONSENT_KINDS = {
+    "discloser": TEXT,
+    "recipient_kind": CHOICE,
+    "recipient_name": TEXT,
+    "recipient_address": TEXT,
+    "purposes": MULTI,
+    "purpose_detail": TEXT,
+    "information": MULTI,
+    "information_detail": TEXT,
+    "expires_on": DATE,
+    "expiry_event": CHOICE,
+    "revocation_explained": BOOL,
+    "signed_by": TEXT,
+    "signer_role": CHOICE,
+    "signed_on": DATE,
+    "signature_method": CHOICE,
+}
+# (recipient_name is not required of a family consent: the chosen contact names them)
+H6_REQUIRED = (
+    "discloser",
+    "recipient_kind",
+    "purposes",
+    "information",
+    "information_detail",
+    "signed_by",
+    "signer_role",
+    "signed_on",
+    "signature_method",
+)
+
+
+def h6_specific_valid(w: World) -> Payload:
+    return {
+        "discloser": "Harbor IOP",
+        "recipient_kind": "family",
+        "contact": w.contact.pk,
+        "recipient_name": "",
+        "recipient_address": "",
+        "purposes": ["FAMRQT"],
+        "purpose_detail": "",
+        "information": ["attendance", "progress"],
+        "information_detail": "Whether I attend and how I am doing, in general terms",
+        "expires_on": day(w, 90),
+        "expiry_event": "",
+        "revocation_explained": "on",
+        "signed_by": "Pat Active",
+        "signer_role": "self",
+        "signed_on": day(w, 0),
+        "signature_method": "paper",
+    }
+
+
+def h6_tpo_valid(w: World) -> Payload:
+    return {
+        **h6_specific_valid(w),
+        "recipient_kind": "tpo_class",
+        "contact": "",
+        "recipient_name": "My treating providers, health plans and program operations",
+        "purposes": ["TREAT", "HPAYMT", "HOPERAT"],
+        "information": ["attendance", "plan", "diagnosis"],
+        "expires_on": "",
+        "expiry_event": "end_of_treatment",
+        "refusal_consequences_stated": "on",
+        "redisclosure_stated": "on",
+    }
+
+
+def h6_consent(name: str, participant: str = "active") -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.participants[participant].pk, "consent_pk": w.records[name].pk}
+
+
+H6_ELSEWHERE: dict[str, Case] = {
+    "another participant in the URL": replace(**{KW: h6_consent("consent", "referred")}),
+    "another program's participant": replace(**{KW: h6_consent("consent", "foreign")}),
+    "a consent that does not exist": replace(
+        **{KW: lambda w: {"pk": w.active.pk, "consent_pk": int(TOO_BIG_INT)}}
+    ),
+    "as billing": replace(**{AS: "billing"}),
+    "as lab": replace(**{AS: "lab"}),
+    "as the outsider": replace(**{AS: "outsider"}),
+}
+H6_RECORD_ELSEWHERE: dict[str, Case] = {
+    "another program's participant": replace(
+        **{KW: lambda w: {"pk": w.foreign.pk, "kind": "specific"}}
+    ),
+    "a participant that does not exist": replace(
+        **{KW: {"pk": int(TOO_BIG_INT), "kind": "specific"}}
+    ),
+    "a kind that does not exist": replace(**{KW: lambda w: {"pk": w.active.pk, "kind": "x"}}),
+    "as billing": replace(**{AS: "billing"}),
+    "as lab": replace(**{AS: "lab"}),
+    "as the outsider": replace(**{AS: "outsider"}),
+}
+
+
 ENDPOINTS: dict[str, Endpoint] = {
+    # --- lead: privacy, releasing records through the consent gate (world.consent names
+    # Acme Logistics, employer, for employment: enrolment and attendance) -------------
+    "participant_privacy:release": Endpoint(
+        "participant_privacy:release",
+        "counsellor",
+        lambda w: {"pk": w.active.pk},
+        {
+            "document": CHOICE,
+            "recipient_kind": CHOICE,
+            "recipient_name": TEXT,
+            "recipient_address": TEXT,
+            "purpose": CHOICE,
+            "purpose_detail": TEXT,
+            "period_start": DATE,
+            "period_end": DATE,
+        },
+        ("document", "purpose"),
+        lambda w: {
+            "document": "attendance_letter",
+            "recipient_kind": "employer",
+            "recipient_name": "Acme Logistics",
+            "recipient_address": "12 Dock Road",
+            "purpose": "employment",
+            "purpose_detail": "",
+            "period_start": "",
+            "period_end": "",
+        },
+        {
+            "a recipient the consent does not name": replace(recipient_name="Beta Foods"),
+            "a purpose the consent does not cover": replace(purpose="legal"),
+            "test results the consent does not cover": replace(
+                document="record_summary", summary_information=["screening"]
+            ),
+            "counselling notes": replace(
+                document="record_summary", summary_information=["counselling_notes"]
+            ),
+            "a consent of another participant": replace(consent=lambda w: 999999),
+            "a period ending before it starts": replace(
+                period_start="2026-10-02", period_end="2026-10-01"
+            ),
+            "a period in the future": replace(period_end="2999-01-01"),
+            "as billing": replace(**{AS: "billing"}),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+        },
+    ),
+    "privacy:emergency_review": Endpoint(
+        "privacy:emergency_review",
+        "compliance",
+        lambda w: {"access_pk": w.emergency_access.pk},
+        {"note": TEXT},
+        ("note",),
+        lambda w: {"note": "Confirmed with the supervisor on call."},
+        {
+            "as the person who opened it": replace(**{AS: "director"}),
+            "as a counsellor": replace(**{AS: "counsellor"}),
+            "an access that does not exist": replace(**{KW: {"access_pk": int(TOO_BIG_INT)}}),
+        },
+    ),
+    # --- H6: the consent registry (42 CFR §2.31): recording each kind, revoking, voiding ---
+    "consents:record[specific]": Endpoint(
+        "consents:record",
+        "counsellor",
+        lambda w: {"pk": w.active.pk, "kind": "specific"},
+        {**H6_CONSENT_KINDS, "contact": FK},
+        H6_REQUIRED,
+        h6_specific_valid,
+        {
+            **H6_RECORD_ELSEWHERE,
+            "a family recipient without a contact": replace(contact=""),
+            "another participant's contact": replace(contact=lambda w: w.h6_other_contact.pk),
+            "another program's contact": replace(contact=lambda w: w.h6_foreign_contact.pk),
+            "a removed contact": replace(contact=lambda w: w.h6_removed_contact.pk),
+            "not told of the right to revoke": replace(revocation_explained=""),
+            "no expiry date or event": replace(expires_on=""),
+            "both an expiry date and an event": replace(expiry_event="end_of_treatment"),
+            "no expiry (TPO only)": replace(expires_on="", expiry_event="none"),
+            "signed tomorrow": replace(signed_on=lambda w: day(w, 1)),
+            "expires before it was signed": replace(expires_on=lambda w: day(w, -1)),
+            "other purpose undescribed": replace(purposes=["other"], purpose_detail=" "),
+            "counselling notes on a specific consent": replace(
+                information=["attendance", "counselling_notes"]
+            ),
+            "the TPO class on a specific consent": replace(recipient_kind="tpo_class"),
+            "description only spaces": replace(information_detail="   "),
+            "recipient over 200": replace(
+                contact="", recipient_kind="employer", recipient_name="r" * 201
+            ),
+            "description over 500": replace(information_detail="d" * 501),
+        },
+    ),
+    "consents:record[tpo]": Endpoint(
+        "consents:record",
+        "counsellor",
+        lambda w: {"pk": w.active.pk, "kind": "tpo"},
+        {**H6_CONSENT_KINDS, "refusal_consequences_stated": BOOL, "redisclosure_stated": BOOL},
+        (*H6_REQUIRED, "recipient_name", "expiry_event"),
+        h6_tpo_valid,
+        {
+            "a purpose beyond TPO": replace(purposes=["TREAT", "employment"]),
+            "an employer as recipient": replace(recipient_kind="employer"),
+            "a family member as recipient": replace(recipient_kind="family"),
+            "refusal consequences not stated": replace(refusal_consequences_stated=""),
+            "redisclosure not stated": replace(redisclosure_stated=""),
+            "counselling notes in a TPO consent": replace(
+                information=["attendance", "counselling_notes"]
+            ),
+            "as billing": replace(**{AS: "billing"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "consents:record[counselling_notes]": Endpoint(
+        "consents:record",
+        "counsellor",
+        lambda w: {"pk": w.active.pk, "kind": "counselling_notes"},
+        {**H6_CONSENT_KINDS, "contact": FK},
+        (*H6_REQUIRED, "recipient_name"),
+        lambda w: {
+            **h6_specific_valid(w),
+            "recipient_kind": "provider",
+            "contact": "",
+            "recipient_name": "Dr. Rivera, Bayside Psychiatry",
+            "purposes": ["COC"],
+            "information": ["counselling_notes"],
+            "information_detail": "My SUD counselling notes from group and individual sessions",
+        },
+        {
+            "combined with attendance": replace(information=["counselling_notes", "attendance"]),
+            "without the counselling notes": replace(information=["attendance"]),
+            "as lab": replace(**{AS: "lab"}),
+        },
+    ),
+    "consents:revoke": Endpoint(
+        "consents:revoke",
+        "counsellor",
+        h6_consent("consent"),
+        {"revoked_on": DATE, "note": TEXT},
+        ("revoked_on", "note"),
+        lambda w: {"revoked_on": day(w, 0), "note": "Signed revocation handed in at group"},
+        {
+            **H6_ELSEWHERE,
+            "revoked tomorrow": replace(revoked_on=lambda w: day(w, 1)),
+            "revoked before it was signed": replace(revoked_on=lambda w: day(w, -400)),
+            "note over 500": replace(note="n" * 501),
+            "a void consent": replace(**{KW: h6_consent("void_consent")}),
+        },
+    ),
+    "consents:void": Endpoint(
+        "consents:void",
+        "compliance",
+        h6_consent("tpo_consent"),
+        {"reason": TEXT},
+        ("reason",),
+        lambda w: {"reason": "Recorded on the wrong participant's chart"},
+        {
+            **H6_ELSEWHERE,
+            "records went out under it": replace(**{KW: h6_consent("used_consent")}),
+            "already void": replace(**{KW: h6_consent("void_consent")}),
+            "reason over 500": replace(reason="r" * 501),
+        },
+    ),
     # --- participants ---------------------------------------------------------------
     "participants:new": Endpoint(
         "participants:new",
@@ -3189,10 +3524,192 @@ ENDPOINTS: dict[str, Endpoint] = {
             "inactive user": replace(username="inactive"),
             "username in capitals": replace(username="COUNSELLOR"),
             "password 100,000 characters": replace(password=HUGE),
+            # H1: no more than 128 characters may be set, but signing in with a longer
+            # one is just a wrong password.
+            "password 129 characters": replace(password="p" * 129),
         },
         form_error_200=True,
     ),
+    # --- H1: sign-in security. A signed-in user's own two-factor pages (intake has an
+    # authenticator, `hostile_world`), the security policy, an administrator's reset
+    # (world.supervisor has a device) and unlock (world.lab is locked) ----------------
+    "accounts:mfa_enrol": Endpoint(
+        "accounts:mfa_enrol",
+        "counsellor",
+        lambda w: {},
+        {"code": TEXT},
+        ("code",),
+        lambda w: {"code": h1_enrol_code(w.counsellor)},
+        {
+            "a wrong code": replace(code="000000"),
+            "letters": replace(code="abcdef"),
+            "seven digits": replace(code="1234567"),
+            "a recovery-code shape": replace(code="abcde-fghjk"),
+            "already on (intake)": replace(**{AS: "intake"}),
+        },
+    ),
+    "accounts:mfa_recovery": Endpoint(
+        "accounts:mfa_recovery",
+        "intake",
+        lambda w: {},
+        {"code": TEXT},
+        ("code",),
+        lambda w: {"code": totp_code_for(w.intake)},
+        {
+            "a wrong code": replace(code="000000"),
+            "a code already used": replace(code=lambda w: h1_used_code(w)),
+            "no device (counsellor)": replace(**{AS: "counsellor"}),
+        },
+    ),
+    "accounts:mfa_disable": Endpoint(
+        "accounts:mfa_disable",
+        "intake",
+        lambda w: {},
+        {"code": TEXT},
+        ("code",),
+        lambda w: {"code": totp_code_for(w.intake)},
+        {
+            "a wrong code": replace(code="999999"),
+            "a code already used": replace(code=lambda w: h1_used_code(w)),
+            "no device (counsellor)": replace(**{AS: "counsellor"}),
+            # compliance must use MFA (default policy): refused even with a right code.
+            "a required role": replace(
+                code=lambda w: totp_code_for(w.compliance), **{AS: "compliance"}
+            ),
+        },
+    ),
+    "accounts:security_policy": Endpoint(
+        "accounts:security_policy",
+        "admin",
+        lambda w: {},
+        {"mfa_required_roles": MULTI, "version": TEXT},
+        ("version",),
+        # No policy saved yet in the world: the page's version is "default".
+        lambda w: {"mfa_required_roles": ["admin", "counsellor"], "version": "default"},
+        {
+            "an unknown role": replace(mfa_required_roles=["admin", "root"]),
+            "a stale version": replace(version="2026-01-01T00:00:00+00:00"),
+            "as director": replace(**{AS: "director"}),
+        },
+    ),
+    "accounts:staff_mfa_reset": Endpoint(
+        "accounts:staff_mfa_reset",
+        "admin",
+        lambda w: {"pk": w.supervisor.pk},
+        {"reason": TEXT},
+        ("reason",),
+        lambda w: {"reason": "Lost phone; identity checked in person"},
+        {
+            "no device (lab)": replace(**{KW: lambda w: {"pk": w.lab.pk}}),
+            "one's own": replace(**{KW: lambda w: {"pk": w.admin.pk}}),
+            "no such account": replace(**{KW: {"pk": 987654}}),
+            "as director": replace(**{AS: "director"}),
+            "reason 501 characters": replace(reason="r" * 501),
+        },
+    ),
+    "accounts:staff_unlock": Endpoint(
+        "accounts:staff_unlock",
+        "admin",
+        lambda w: {"pk": w.lab.pk},
+        {"reason": TEXT},
+        ("reason",),
+        lambda w: {"reason": "Called from the lab phone; typed the old password"},
+        {
+            "not locked (counsellor)": replace(**{KW: lambda w: {"pk": w.counsellor.pk}}),
+            "no such account": replace(**{KW: {"pk": 987654}}),
+            "as director": replace(**{AS: "director"}),
+        },
+    ),
+    # --- H5: amendment requests (HIPAA §164.526) of world.active (`add_amendment`):
+    # world.amendment waits for a decision, world.denied_amendment was denied ---------
+    "amendments:new": Endpoint(
+        "amendments:new",
+        "counsellor",
+        lambda w: {"pk": w.active.pk},
+        H5_REQUEST_KINDS,
+        ("received_on", "requested_by", "target", "requested_change"),
+        h5_request_valid,
+        {
+            "a draft note": replace(target=lambda w: f"notes.note:{w.draft_note.pk}"),
+            "a note that does not exist": replace(target=f"notes.note:{TOO_BIG_INT}"),
+            "a record of another kind": replace(target="core.auditevent:1"),
+            "another participant's note": replace(**{KW: lambda w: {"pk": w.referred.pk}}),
+            "received in the future": replace(received_on=lambda w: day(w, 30)),
+            "another record without a description": replace(target="other", other_label=" "),
+            "as billing": replace(**{AS: "billing"}),
+            "as lab": replace(**{AS: "lab"}),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "a participant that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+        },
+    ),
+    "amendments:accept": Endpoint(
+        "amendments:accept",
+        "supervisor",
+        h5_kwargs("amendment"),
+        {"amendment_text": TEXT},
+        ("amendment_text",),
+        lambda w: {"amendment_text": "The craving was at home, not at work."},
+        {
+            **H5_ELSEWHERE,
+            "a denied request": replace(**{KW: h5_kwargs("denied_amendment")}),
+            "as the counsellor (logs, does not decide)": replace(**{AS: "counsellor"}),
+        },
+    ),
+    "amendments:deny": Endpoint(
+        "amendments:deny",
+        "compliance",
+        h5_kwargs("amendment"),
+        {"ground": CHOICE, "explanation": TEXT},
+        ("ground", "explanation"),
+        lambda w: {"ground": "accurate", "explanation": "The note records what was said."},
+        {
+            **H5_ELSEWHERE,
+            "a denied request": replace(**{KW: h5_kwargs("denied_amendment")}),
+            "as the counsellor (logs, does not decide)": replace(**{AS: "counsellor"}),
+        },
+    ),
+    "amendments:disagreement": Endpoint(
+        "amendments:disagreement",
+        "counsellor",
+        h5_kwargs("denied_amendment"),
+        {"text": TEXT},
+        ("text",),
+        lambda w: {"text": "I only use cannabis; the goal is wrong."},
+        {
+            **H5_ELSEWHERE,
+            "a request not denied": replace(**{KW: h5_kwargs("amendment")}),
+            "as lab": replace(**{AS: "lab"}),
+        },
+    ),
+    "amendments:void": Endpoint(
+        "amendments:void",
+        "director",
+        h5_kwargs("amendment"),
+        {"reason": TEXT},
+        ("reason",),
+        lambda w: {"reason": "Logged for the wrong participant."},
+        {**H5_ELSEWHERE, "as the counsellor": replace(**{AS: "counsellor"})},
+    ),
 }
+
+
+# --- H1: helpers of the sign-in security endpoints -----------------------------------------
+
+
+def h1_enrol_code(user: User) -> str:
+    """A right code for the set-up page of `user` (the unconfirmed device it shows)."""
+    import pyotp
+
+    device = account_services.start_enrolment(user)
+    return pyotp.TOTP(account_mfa.secret_of(device) or "").now()
+
+
+def h1_used_code(w: World) -> str:
+    """The code of the step intake's device last accepted (`hostile_world` uses it)."""
+    import pyotp
+
+    device = TotpDevice.objects.get(user=w.intake)
+    return pyotp.TOTP(TOTP_SECRET).generate_otp(device.last_step)
 
 
 # --- the world and the requests --------------------------------------------------------
@@ -3279,7 +3796,72 @@ def hostile_world(world: World) -> World:
         name="Retired cup", specimen_type="urine", method="cup", retired=True
     )
     User.objects.filter(pk=world.inactive.pk).update(is_active=False)
+    # --- H1: intake, supervisor and compliance have an authenticator (intake has just
+    # used this step's code); lab is locked after five failed sign-ins ---
+    for user in (world.intake, world.supervisor, world.compliance):
+        give_totp_device(user)
+    TotpDevice.objects.filter(user=world.intake).update(last_step=account_mfa.current_step())
+    with override_settings(OPENIOP_LOCKOUT_FAILURES=5):  # (_h1_generous_lockout raised it)
+        for _ in range(5):
+            account_lockout.record_failure("lab", None, account_lockout.PASSWORD)
+    # --- lead: privacy: world.consent (employer, world.active), an emergency access of
+    # the director waiting for compliance's review ---
+    add_privacy(world)
+    world.records["emergency_access"] = privacy_emergency.grant(
+        world.active,
+        user=world.director,
+        reason_kind="coverage",
+        reason="Covering the caseload of a colleague who is ill",
+        minutes=30,
+    )
+    # --- H6: consents of world.active besides add_privacy's: one with a disclosure made
+    # under it, one void ---
+    h6_consents(world)
+    # --- H5: amendment requests of world.active: one waiting, one denied ---
+    from openiop.testing import add_amendment
+
+    add_amendment(world)
     return world
+
+
+def h6_consents(world: World) -> None:
+    from openiop.privacy import gate
+    from openiop.privacy import services as privacy
+
+    used = privacy.record_consent(
+        world.active,
+        employer_consent_input(recipient_name="Harbor Staffing Agency"),
+        actor=world.counsellor,
+    )
+    gate.disclose(
+        gate.DisclosureRequest(
+            participant=world.active,
+            recipient_kind="employer",
+            recipient_name="Harbor Staffing Agency",
+            purpose="employment",
+            information=("attendance",),
+            channel="letter",
+            description="Attendance letter",
+        ),
+        actor=world.counsellor,
+    )
+    world.records["used_consent"] = used
+    void = privacy.record_consent(
+        world.active,
+        employer_consent_input(recipient_name="Typo Employer"),
+        actor=world.counsellor,
+    )
+    world.records["void_consent"] = privacy.void_consent(
+        void, actor=world.counsellor, reason="Typed the wrong employer"
+    )
+    for name, participant, voided in (
+        ("h6_other_contact", world.referred, False),
+        ("h6_foreign_contact", world.foreign, False),
+        ("h6_removed_contact", world.active, True),
+    ):
+        world.records[name] = Contact.objects.create(
+            participant=participant, name="Sam Other", relationship="friend", voided=voided
+        )
 
 
 def send(client, login, world: World, ep: Endpoint, payload: Payload):
@@ -3353,6 +3935,98 @@ def test_hostile_payloads_are_refused_and_change_nothing(client, login, hostile_
     for name, case in cases.items():
         response = send(client, login, hostile_world, ep, case(hostile_world, valid))
         problem = refusal_problem(ep, response)
+        after = fingerprint()
+        if after != before:
+            problem = (problem or "refused") + f", but changed {changed_tables(before, after)}"
+            before = after
+        if problem:
+            problems.append(f"{name}: {problem}")
+    assert not problems, f"{key}: {len(problems)} of {len(cases)} cases\n" + "\n".join(problems)
+
+
+# --- H1: the sign-in steps after the password (the user is not signed in yet) -------------
+
+
+@pytest.fixture(autouse=True)
+def _h1_generous_lockout(settings):
+    """The cases post many failed sign-ins and codes from one address: the lockout and the
+    address limit would answer them (tested in accounts/tests/test_lockout.py)."""
+    settings.OPENIOP_LOCKOUT_FAILURES = 10_000
+    settings.OPENIOP_LOCKOUT_IP_FAILURES = 10_000
+
+
+# url → the persona who typed the right password, and the endpoint posted next.
+H1_PENDING: dict[str, Endpoint] = {
+    # intake has an authenticator (`hostile_world`): the code step.
+    "accounts:login_verify": Endpoint(
+        "accounts:login_verify",
+        "intake",
+        lambda w: {},
+        {"code": TEXT},
+        ("code",),
+        lambda w: {"code": totp_code_for(w.intake)},
+        {
+            "a wrong code": replace(code="000000"),
+            "a code already used": replace(code=lambda w: h1_used_code(w)),
+            "a made-up recovery code": replace(code="abcde-fghjk"),
+            "another user's code": replace(code=lambda w: totp_code_for(w.supervisor)),
+        },
+    ),
+    # compliance must use MFA and has none... in this endpoint's own world: forced set-up.
+    "accounts:login_enrol": Endpoint(
+        "accounts:login_enrol",
+        "admin",
+        lambda w: {},
+        {"code": TEXT},
+        ("code",),
+        lambda w: {"code": h1_enrol_code(w.admin)},
+        {"a wrong code": replace(code="000000"), "letters": replace(code="abcdef")},
+    ),
+}
+
+
+def h1_send_pending(client, world: World, ep: Endpoint, payload: Payload):
+    """Type the persona's password (which leaves them pending), then post `payload`."""
+    payload = dict(payload)
+    as_json = payload.pop(JSON_BODY, False)
+    client.logout()
+    step = client.post(
+        reverse("accounts:login"),
+        {"username": world.users[ep.persona].username, "password": PASSWORD},
+    )
+    assert step.status_code == 302 and step["Location"] == reverse(ep.url)
+    url = reverse(ep.url)
+    if as_json:
+        return client.post(url, data=json.dumps(payload), content_type="application/json")
+    return client.post(
+        url,
+        data=urlencode(payload, doseq=True),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+
+@pytest.mark.parametrize("key", sorted(H1_PENDING))
+def test_h1_pending_sign_in_valid_payload_succeeds(client, hostile_world, key):
+    ep = H1_PENDING[key]
+    before = fingerprint()
+    response = h1_send_pending(client, hostile_world, ep, ep.valid(hostile_world))
+    assert response.status_code == 302, response.content[:500]
+    assert "_auth_user_id" in client.session
+    assert changed_tables(before, fingerprint())
+
+
+@pytest.mark.parametrize("key", sorted(H1_PENDING))
+def test_h1_pending_sign_in_hostile_payloads_are_refused(client, hostile_world, key):
+    ep = H1_PENDING[key]
+    valid = ep.valid(hostile_world)
+    cases = generic_cases(ep)
+    problems = []
+    before = fingerprint()
+    for name, case in cases.items():
+        response = h1_send_pending(client, hostile_world, ep, case(hostile_world, valid))
+        problem = refusal_problem(ep, response)
+        if "_auth_user_id" in client.session:
+            problem = (problem or "refused") + ", but signed in"
         after = fingerprint()
         if after != before:
             problem = (problem or "refused") + f", but changed {changed_tables(before, after)}"
@@ -3769,3 +4443,186 @@ def test_a_documented_response_closes_the_alert_once(client, login, hostile_worl
     assert response.status_code == 400
     assert "already documented a response" in response.content.decode()
     assert fingerprint() == before
+
+
+# --- H3: the audit log's filter form and its Verify button (issue 8, point 6). They write
+# nothing but audit events, so they are not in ENDPOINTS (whose valid payload must change a
+# record): a hostile filter is refused with a form error (400) or, when it leaves nothing
+# to filter by, redirected to the log; never a 500, never a record number in the address.
+
+H3_AUDIT: dict[str, Endpoint] = {
+    "core:audit_log": Endpoint(
+        "core:audit_log",
+        "compliance",
+        lambda w: {},
+        {
+            "participant": TEXT,
+            "user": TEXT,
+            "action": CHOICE,
+            "date_from": DATE,
+            "date_to": DATE,
+            "sort": CHOICE,
+        },
+        (),
+        lambda w: {
+            "participant": w.active.record_number,
+            "user": "counsellor",
+            "action": "view",
+            "date_from": "2020-01-01",
+            "date_to": "2999-12-31",
+            "sort": "-actor_username",
+        },
+        {
+            "to before from": replace(date_from="2026-03-02", date_to="2026-03-01"),
+            "year 1": replace(date_from="0001-01-01"),
+            "year 9999": replace(date_to="9999-12-31"),
+            "an unknown record number": replace(participant="OI-999999-0"),
+            "an internal id for a record number": replace(participant=lambda w: w.active.pk),
+            "SQL in the sort": replace(sort="at; DROP TABLE core_auditevent"),
+            "a field that is not sortable": replace(sort="hash"),
+            "as the counsellor": replace(**{AS: "counsellor"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+            "anonymous": replace(**{AS: None}),
+        },
+    ),
+    "core:audit_verify": Endpoint(
+        "core:audit_verify",
+        "compliance",
+        lambda w: {},
+        {"anchor": TEXT},  # not a field of the button: ignored, whatever it holds
+        (),
+        lambda w: {},
+        {
+            "as the counsellor": replace(**{AS: "counsellor"}),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("key", sorted(H3_AUDIT))
+def test_h3_audit_forms_refuse_hostile_input(client, login, hostile_world, key):
+    w = hostile_world
+    ep = H3_AUDIT[key]
+    valid = {**ep.valid(w), "anchor": "x"} if key == "core:audit_verify" else ep.valid(w)
+    log = reverse("core:audit_log")
+    response = send(client, login, w, ep, valid)
+    assert response.status_code == 302 and response["Location"].startswith(log)
+    problems = []
+    before = fingerprint()
+    for name, case in generic_cases(ep).items():
+        payload = case(w, valid)
+        response = send(client, login, w, ep, payload)
+        problem = refusal_problem(ep, response)
+        if response.status_code == 302:
+            location = response["Location"]
+            anonymous = payload.get(AS, ep.persona) is None
+            problem = None if location.startswith(log) or anonymous else problem
+            if w.active.record_number.lower() in location.lower():
+                problem = f"the record number reached the address: {location}"
+        if fingerprint() != before:
+            problem = (problem or "refused") + ", but changed a record"
+        if problem:
+            problems.append(f"{name}: {problem}")
+    assert not problems, f"{key}: {len(problems)} problems\n" + "\n".join(problems)
+
+
+# --- H2: automatic log-off, the idle script's endpoints (JSON answers, not forms) ----------
+# Parking a page's forms and marking a parked form given back: hostile input is refused
+# with 400 (or 404 for a draft that is not the user's), never a 500, and nothing is kept.
+
+
+def _park_valid(w: World) -> Payload:
+    path = reverse("participants:edit", args=[w.active.pk])
+    fields = [["preferred_name", "Sam"], ["phone", "(207) 555-0101"]]
+    return {"path": path, "forms": json.dumps([{"action": path, "index": 1, "fields": fields}])}
+
+
+PARK_CASES: dict[str, Case] = {
+    "empty POST": lambda w, v: {},
+    "every field 100,000 characters": lambda w, v: {k: HUGE for k in v},
+    "JSON body": lambda w, v: {**v, JSON_BODY: True},
+    "1,500 fields": lambda w, v: {**v, **{f"extra{i}": "1" for i in range(1500)}},
+    "3 MB body": lambda w, v: {**v, "padding": "x" * 3_000_000},
+    "path: NUL": replace(path=lambda w: _park_valid(w)["path"] + "\x00"),
+    "path: another site": replace(path="https://evil.example/participants/"),
+    "path: protocol-relative": replace(path="//evil.example/"),
+    "path: javascript": replace(path="javascript:alert(1)"),
+    "path: several values": lambda w, v: {**v, "path": [v["path"], "https://evil.example/"]},
+    "forms: not JSON": replace(forms="{"),
+    "forms: NUL": replace(forms="\x00"),
+    "forms: a number": replace(forms="1"),
+    "forms: nested too deep": replace(forms="[" * 50_000 + "]" * 50_000),
+    "forms: a field that is an object": replace(forms='[{"fields": [{"name": "a"}]}]'),
+    "forms: values not strings": replace(forms='[{"fields": [["a", null]]}]'),
+    "forms: 600 fields": replace(forms=json.dumps([{"fields": [["a", "b"]] * 600}])),
+    "forms: 30 forms": replace(forms=json.dumps([{"fields": [["a", "b"]]}] * 30)),
+}
+
+
+def _send_idle(client, url: str, payload: Payload):
+    payload = dict(payload)
+    if payload.pop(JSON_BODY, False):
+        return client.post(url, data=json.dumps(payload), content_type="application/json")
+    return client.post(
+        url, data=urlencode(payload, doseq=True), content_type="application/x-www-form-urlencoded"
+    )
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["signed in", "after the time-out"])
+def test_hostile_park_payloads_are_refused_and_keep_nothing(client, world, late):
+    from openiop.accounts.models import ParkedDraft
+
+    url = reverse("core:park")
+    client.force_login(world.counsellor)
+    assert _send_idle(client, url, _park_valid(world)).json() == {"parked": True}
+    ParkedDraft.objects.all().delete()
+    problems = []
+    for name, case in PARK_CASES.items():
+        client.force_login(world.counsellor)
+        if late:  # the session timed out: the middleware parks what arrives, or nothing
+            session = client.session
+            session["openiop_idle_last"] = session["openiop_idle_last"] - 3600
+            session.save()
+        response = _send_idle(client, url, case(world, _park_valid(world)))
+        expected = (200, 400) if late else (400,)  # late: refused drafts are simply not kept
+        if response.status_code not in expected:
+            problems.append(f"{name}: {response.status_code}")
+        if ParkedDraft.objects.exists():
+            problems.append(f"{name}: a draft was kept")
+            ParkedDraft.objects.all().delete()
+    assert not problems, "\n".join(problems)
+
+
+def test_hostile_restored_payloads_are_refused(client, world):
+    from openiop.accounts.models import ParkedDraft
+
+    theirs = ParkedDraft.objects.create(user=world.supervisor, path="/", data={"forms": []})
+    client.force_login(world.counsellor)
+    url = reverse("core:park_restored")
+    for draft in ["", "abc", "-1", "1.5", "1e3", TOO_BIG_INT, "1\x00", HUGE, str(theirs.pk)]:
+        response = _send_idle(client, url, {"draft": draft})
+        assert response.status_code in (400, 404), (draft[:20], response.status_code)
+    assert _send_idle(client, url, {JSON_BODY: True, "draft": theirs.pk}).status_code == 400
+    assert ParkedDraft.objects.get(pk=theirs.pk).restored_at is None
+
+
+def test_hostile_idle_logout_and_keepalive_input_is_harmless(client, world):
+    for payload in (
+        {"next": "https://evil.example/", "minutes": TOO_BIG_INT},
+        {"next": "//evil.example", "minutes": "-1"},
+        {"next": "/\x00", "minutes": "\x00"},
+        {"next": HUGE, "minutes": HUGE},
+        {"next": ["/a/", "https://evil.example/"]},
+    ):
+        client.force_login(world.counsellor)
+        response = _send_idle(client, reverse("core:idle_logout"), payload)
+        assert response.status_code == 302
+        assert response["Location"] in (
+            f"{reverse('accounts:login')}?next=/",
+            f"{reverse('accounts:login')}?next=/a/",
+        )
+    client.force_login(world.counsellor)
+    for payload in ({"poll": HUGE}, {"poll": ["1", "0"]}, {"poll": "\x00"}, {JSON_BODY: True}):
+        response = _send_idle(client, reverse("core:keepalive"), payload)
+        assert response.status_code == 200 and response.json()["remaining"] > 0

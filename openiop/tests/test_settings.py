@@ -22,6 +22,14 @@ def run_settings(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
             "OPENIOP_TESTING",
             "DATABASE_URL",
             "ALLOWED_HOSTS",
+            # Set by the test suite's conftest (Playwright); never in production.
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "SECURE_COOKIES",
+            "SECURE_SSL_REDIRECT",
+            "SECURE_HSTS_SECONDS",
+            "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+            "SECURE_HSTS_PRELOAD",
+            "TRUST_X_FORWARDED_PROTO",
         }
     }
     return subprocess.run(  # noqa: S603  (our own interpreter and code)
@@ -112,3 +120,47 @@ def test_security_headers(client, db):
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Request-ID"]
+
+
+# --- H4: TLS, HSTS and cookies (issue 8, point 8; docs/security.md, "Hardening") -----------
+
+SECURITY = (
+    "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+    "s.SECURE_HSTS_PRELOAD, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+    "s.CSRF_COOKIE_HTTPONLY, getattr(s, 'SECURE_PROXY_SSL_HEADER', None), "
+    "s.SILENCED_SYSTEM_CHECKS)"
+)
+
+
+def test_production_is_https_only(tmp_path):
+    result = run_settings({"SECRET_KEY": "x" * 50, "OPENIOP_VAR_DIR": str(tmp_path)}, SECURITY)
+    assert result.stdout.strip() == "True 31536000 True True True True True None []"
+
+
+def test_the_demo_serves_plain_http(tmp_path):
+    # make demo: http://127.0.0.1:8000, no redirect, no HSTS, cookies over http.
+    result = run_settings(
+        {"OPENIOP_DEMO": "1", "DEBUG": "1", "OPENIOP_VAR_DIR": str(tmp_path)}, SECURITY
+    )
+    assert result.stdout.strip() == "False 0 True True False False True None []"
+
+
+def test_the_proxy_is_trusted_for_https_only_when_told(tmp_path):
+    env = {"SECRET_KEY": "x" * 50, "OPENIOP_VAR_DIR": str(tmp_path)}
+    trusted = run_settings({**env, "TRUST_X_FORWARDED_PROTO": "1"}, SECURITY)
+    assert "('HTTP_X_FORWARDED_PROTO', 'https')" in trusted.stdout
+
+
+def test_hsts_can_be_tuned_and_preload_turned_off(tmp_path):
+    result = run_settings(
+        {
+            "SECRET_KEY": "x" * 50,
+            "OPENIOP_VAR_DIR": str(tmp_path),
+            "SECURE_HSTS_SECONDS": "3600",
+            "SECURE_HSTS_PRELOAD": "0",
+            "SECURE_SSL_REDIRECT": "0",
+        },
+        SECURITY,
+    )
+    # Turning preload off is a decision: Django's reminder about it (W021) is silenced.
+    assert result.stdout.strip() == "False 3600 True False True True True None ['security.W021']"

@@ -18,6 +18,12 @@ from openiop.core.models import AuditEvent
 from openiop.testing import World
 
 PUBLIC = {"accounts:login", "accounts:logout", "healthz", "ical_feed"}
+# H1: the second sign-in step and forced enrolment are for a user between the password
+# and the code (not signed in yet); without that state they send back to the sign-in page.
+PUBLIC |= {"accounts:login_verify", "accounts:login_enrol"}
+# H2: the end of an idle session (POST only) shows the login page, even when the server
+# has already ended the session.
+PUBLIC |= {"core:idle_logout"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,10 @@ class Rule:
     denied: str | None  # persona who gets 403 (None: every signed-in staff member may)
     kwargs: Callable[[World], dict[str, Any]] = lambda w: {}
     outsider_404: bool = False  # is the page about a record of one program?
+    audited_as: str = "view"  # the action of the audit event a GET writes (H3: an export)
+    # H2: an endpoint a page's script posts to (no page of its own): a GET answers 405;
+    # `test_post_only_endpoints` posts to it instead.
+    post_only: bool = False
 
 
 def p(name: str) -> Callable[[World], dict[str, Any]]:
@@ -96,9 +106,121 @@ def plan_kw(name: str) -> Callable[[World], dict[str, Any]]:
     return lambda w: {"pk": w.active.pk, "plan_pk": w.records[name].pk}
 
 
+def privacy_record(name: str, kwarg: str, with_participant: bool = True):
+    """A privacy record made by `add_privacy` / the lead's helpers below."""
+
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.testing import add_privacy
+
+        add_privacy(w)
+        if name == "disclosure" and "disclosure" not in w.records:
+            from openiop.privacy import gate
+
+            w.records["disclosure"] = gate.disclose(
+                gate.DisclosureRequest(
+                    participant=w.active,
+                    recipient_kind="employer",
+                    recipient_name="Acme Logistics",
+                    purpose="employment",
+                    information=("attendance",),
+                    channel="letter",
+                    description="Attendance letter",
+                ),
+                actor=w.counsellor,
+                document=b"%PDF-1.7",
+            )
+        if name == "emergency_access" and "emergency_access" not in w.records:
+            from openiop.privacy import emergency
+
+            w.records["emergency_access"] = emergency.grant(
+                w.active,
+                user=w.director,
+                reason_kind="coverage",
+                reason="Covering the caseload of a colleague",
+                minutes=30,
+            )
+        out = {kwarg: w.records[name].pk}
+        if with_participant:
+            out["pk"] = w.active.pk
+        return out
+
+    return kwargs
+
+
+def with_device(persona: str, kwargs: dict[str, str] | None = None):
+    """H1: give `persona` a confirmed authenticator; URL kwargs name personas' pks."""
+
+    def make(w: World) -> dict[str, Any]:
+        from openiop.testing import give_totp_device
+
+        give_totp_device(w.users[persona])
+        return {k: w.users[v].pk for k, v in (kwargs or {}).items()}
+
+    return make
+
+
+def locked(persona: str):
+    """H1: lock `persona` (five failed sign-ins); the URL names them."""
+
+    def make(w: World) -> dict[str, Any]:
+        from openiop.accounts import lockout
+
+        for _ in range(5):
+            lockout.record_failure(w.users[persona].username, None, lockout.PASSWORD)
+        return {"pk": w.users[persona].pk}
+
+    return make
+
+
+def amendment(name: str) -> Callable[[World], dict[str, Any]]:
+    """H5: an amendment request of world.active (`add_amendment`): "amendment" waiting for
+    a decision, "denied_amendment" denied."""
+
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.testing import add_amendment
+
+        add_amendment(w)
+        return {"pk": w.active.pk, "request_pk": w.records[name].pk}
+
+    return kwargs
+
+
 RULES: dict[str, Rule] = {
+    # --- lead: privacy, releasing records, accounting, emergency access ----------------
+    "participant_privacy:release": Rule("counsellor", "billing", p("active"), outsider_404=True),
+    "participant_privacy:disclosure": Rule(
+        "compliance",
+        "billing",
+        privacy_record("disclosure", "disclosure_pk"),
+        outsider_404=True,
+    ),
+    "participant_privacy:disclosure_pdf": Rule(
+        "compliance",
+        "billing",
+        privacy_record("disclosure", "disclosure_pk"),
+        outsider_404=True,
+        audited_as="export",
+    ),
+    "participant_privacy:accounting": Rule("compliance", "billing", p("active"), outsider_404=True),
+    "participant_privacy:accounting_pdf": Rule(
+        "compliance", "billing", p("active"), outsider_404=True, audited_as="export"
+    ),
+    "participant_privacy:break_glass": Rule(
+        "counsellor", "billing", p("active"), outsider_404=True
+    ),
+    "privacy:disclosures": Rule("compliance", "billing"),
+    "privacy:emergency_list": Rule("compliance", "counsellor"),
+    "privacy:emergency_review": Rule(
+        "compliance",
+        "counsellor",
+        privacy_record("emergency_access", "access_pk", with_participant=False),
+        outsider_404=True,
+    ),
     "core:today": Rule("norole", None),
     "core:audit_log": Rule("compliance", "counsellor"),
+    # --- H3: the audit log's CSV export (audited as an export) and chain verification ---
+    "core:audit_export": Rule("compliance", "counsellor", audited_as="export"),
+    "core:audit_verify": Rule("compliance", "counsellor"),
     "core:jobs": Rule("admin", "director"),
     "accounts:password_change": Rule("norole", None),
     "accounts:password_change_done": Rule("norole", None),
@@ -365,6 +487,69 @@ RULES: dict[str, Rule] = {
     "screening:panels": Rule("counsellor", "billing"),
     "screening:panel": Rule("lab", "billing", screen_panel("12-panel urine cup")),
     "screening:analytes": Rule("director", "admin"),
+    # --- H1: sign-in security. Anyone signed in manages their own two-factor sign-in; the
+    # security policy, resets and unlocks need security.configure (admin) ---------------
+    "accounts:mfa": Rule("norole", None),
+    "accounts:mfa_enrol": Rule("norole", None),
+    "accounts:mfa_codes": Rule("norole", None),
+    "accounts:mfa_recovery": Rule("norole", None, with_device("norole")),
+    "accounts:mfa_disable": Rule("norole", None, with_device("norole")),
+    "accounts:security_policy": Rule("admin", "director"),
+    "accounts:staff_mfa_reset": Rule(
+        "admin", "director", with_device("counsellor", {"pk": "counsellor"})
+    ),
+    "accounts:staff_unlock": Rule("admin", "director", locked("counsellor")),
+    # --- H2: automatic log-off. The idle script's endpoints, for anyone signed in; POST
+    # only (keepalive, park a form, mark a parked form given back) ---------------------
+    "core:keepalive": Rule("norole", None, post_only=True),
+    "core:park": Rule("norole", None, post_only=True),
+    "core:park_restored": Rule("norole", None, post_only=True),
+    # --- H5: amendment requests (HIPAA §164.526). Read with clinical.view or consent.view
+    # (declared in the view, see PERSONA_ANSWERS), logged and answered with a statement of
+    # disagreement by amendment.record, decided and voided by amendment.decide ----------
+    "amendments:list": Rule("compliance", "lab", p("active"), outsider_404=True),
+    "amendments:new": Rule("counsellor", "billing", p("active"), outsider_404=True),
+    "amendments:detail": Rule("compliance", "lab", amendment("amendment"), outsider_404=True),
+    "amendments:accept": Rule(
+        "supervisor", "counsellor", amendment("amendment"), outsider_404=True
+    ),
+    "amendments:deny": Rule("compliance", "counsellor", amendment("amendment"), outsider_404=True),
+    "amendments:disagreement": Rule(
+        "counsellor", "lab", amendment("denied_amendment"), outsider_404=True
+    ),
+    "amendments:void": Rule("director", "counsellor", amendment("amendment"), outsider_404=True),
+    "privacy:amendments": Rule("compliance", "counsellor"),
+    # --- H6: the consent registry (42 CFR §2.31). Read with consent.view; recorded,
+    # revoked, voided and printed blank with consent.record; PDFs are audited as exports --
+    "consents:list": Rule("compliance", "billing", p("active"), outsider_404=True),
+    "consents:new": Rule("counsellor", "billing", p("active"), outsider_404=True),
+    "consents:record": Rule(
+        "counsellor", "lab", lambda w: {"pk": w.active.pk, "kind": "tpo"}, outsider_404=True
+    ),
+    "consents:blank_pdf": Rule(
+        "compliance",
+        "billing",
+        lambda w: {"pk": w.active.pk, "kind": "specific"},
+        outsider_404=True,
+        audited_as="export",
+    ),
+    "consents:detail": Rule(
+        "compliance", "billing", privacy_record("consent", "consent_pk"), outsider_404=True
+    ),
+    "consents:pdf": Rule(
+        "counsellor",
+        "lab",
+        privacy_record("tpo_consent", "consent_pk"),
+        outsider_404=True,
+        audited_as="export",
+    ),
+    "consents:revoke": Rule(
+        "counsellor", "billing", privacy_record("consent", "consent_pk"), outsider_404=True
+    ),
+    "consents:void": Rule(
+        "compliance", "lab", privacy_record("consent", "consent_pk"), outsider_404=True
+    ),
+    "privacy:consents": Rule("compliance", "billing"),
 }
 
 
@@ -430,7 +615,7 @@ def test_user_outside_the_program_gets_404(login, world, name):
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("name", sorted(RULES))
+@pytest.mark.parametrize("name", sorted(n for n, r in RULES.items() if not r.post_only))
 def test_right_user_gets_the_page_and_an_audit_event(login, world, name):
     rule = RULES[name]
     user = world.users[rule.allowed]
@@ -440,7 +625,7 @@ def test_right_user_gets_the_page_and_an_audit_event(login, world, name):
     assert response.status_code == 200, response.content[:500]
     assert AuditEvent.objects.filter(actor=user).count() > before
     event = AuditEvent.objects.filter(actor=user).latest("id")
-    assert event.action == "view"
+    assert event.action == rule.audited_as
     assert event.client_ip == "127.0.0.1"
     assert event.request_id
 
@@ -483,6 +668,23 @@ def test_public_pages_answer_anonymous(client, db):
         ("participant_screening:order", "counsellor", screen_order("screen_collected"), 200, None),
         # Tests are ordered for participants in care.
         ("participant_screening:order_new", "counsellor", p("referred"), 409, None),
+        # H1: nothing to make codes for or to turn off; a role that must keep it; nobody
+        # locked, no device to reset; set-up when it is already on; a code page without
+        # a password step.
+        ("accounts:mfa_recovery", "norole", lambda w: {}, 409, None),
+        ("accounts:mfa_disable", "norole", lambda w: {}, 409, None),
+        ("accounts:mfa_disable", "compliance", with_device("compliance"), 409, None),
+        ("accounts:staff_unlock", "admin", lambda w: {"pk": w.counsellor.pk}, 409, None),
+        ("accounts:staff_mfa_reset", "admin", lambda w: {"pk": w.counsellor.pk}, 409, None),
+        (
+            "accounts:mfa_enrol",
+            "norole",
+            with_device("norole"),
+            302,
+            lambda w: reverse("accounts:mfa"),
+        ),
+        ("accounts:login_verify", "norole", lambda w: {}, 302, lambda w: reverse("accounts:login")),
+        ("accounts:login_enrol", "norole", lambda w: {}, 302, lambda w: reverse("accounts:login")),
     ],
 )
 def test_pages_that_depend_on_the_state_of_the_record(
@@ -493,3 +695,108 @@ def test_pages_that_depend_on_the_state_of_the_record(
     assert response.status_code == status
     if to:
         assert response["Location"] == to(world)
+
+
+# --- H4: every persona on every page (issue 8, acceptance 6) ------------------------------
+# The page's declared permission (`staff_view(Perm.X)`, read from the URL's callback) and
+# the persona's roles (`ROLE_PERMISSIONS`) decide the answer: without the permission, 403
+# with an explanation; with it, the page (200) unless the page is about a record outside
+# the persona's programs (404, `outsider_404`) or PERSONA_ANSWERS below says otherwise.
+# Never a 500. One world per URL; the personas are looped inside.
+
+# (url name, persona) → (status, why): answers other than 200 for a persona who holds the
+# page's permission. Each needs a reason a reviewer can check.
+_HIDDEN_RANDOM = (404, "today's random selection is hidden until collected (screening.collect)")
+_NOT_THEIR_REVIEW = (404, "the review is assigned to the counsellor and not escalated")
+_SITE_IS_ADMINS = (403, "adding a site is an administrator's task (programs.views.create)")
+PERSONA_ANSWERS: dict[tuple[str, str], tuple[int, str]] = {
+    # H5: the amendment pages for readers declare no single permission (clinical.view or
+    # consent.view, checked in amendment_views.reader_view): these roles hold neither.
+    **{
+        (name, persona): (403, "holds neither clinical.view nor consent.view")
+        for name in ("amendments:list", "amendments:detail")
+        for persona in ("admin", "billing", "lab", "norole")
+    },
+    **{
+        ("participant_screening:order", persona): _HIDDEN_RANDOM
+        for persona in ("counsellor", "intake", "supervisor", "supervisee")
+    },
+    **{
+        ("participant_screening:review", persona): _NOT_THEIR_REVIEW
+        for persona in ("director", "supervisor", "supervisee")
+    },
+    ("programs:create", "director"): _SITE_IS_ADMINS,
+    ("programs:create", "outsider"): _SITE_IS_ADMINS,
+    # H1: the rule gives only norole an authenticator; the others have no recovery codes
+    # to remake and nothing to turn off (409 with the reason).
+    **{
+        (name, persona): (409, "no authenticator of their own")
+        for name in ("accounts:mfa_recovery", "accounts:mfa_disable")
+        for persona in (
+            *("admin", "billing", "compliance", "counsellor", "director"),
+            *("intake", "lab", "outsider", "supervisee", "supervisor"),
+        )
+    },
+}
+
+
+def expected_answer(name: str, rule: Rule, persona: str, perms: frozenset[str], perm: str | None):
+    """(status, why) for `persona` on the page `name`."""
+    if perm is not None and perm not in perms:
+        return 403, f"lacks {perm}"
+    if rule.post_only:
+        return 405, "answers POST only (H2)"
+    if (name, persona) in PERSONA_ANSWERS:
+        return PERSONA_ANSWERS[(name, persona)]
+    if persona == "outsider" and rule.outsider_404:
+        return 404, "the record is in another program"
+    return 200, f"holds {perm or 'a sign-in'}"
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_every_persona_gets_the_answer_its_permissions_give(client, world, name):
+    from openiop.core.roles import permissions_for
+
+    rule = RULES[name]
+    perm = getattr(all_url_names()[name], "openiop_perm", None)
+    url = reverse(name, kwargs=rule.kwargs(world))
+    wrong = []
+    for persona, user in sorted(world.users.items()):
+        perms = permissions_for(user.role_assignments.values_list("role", flat=True))
+        status, why = expected_answer(name, rule, persona, perms, perm)
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code != 500, f"{persona}: 500 on {url}"
+        if response.status_code != status:
+            wrong.append(f"{persona}: {response.status_code}, expected {status} ({why})")
+        elif status == 403 and not (
+            b"Ask an administrator" in response.content
+            or b"Only an administrator" in response.content
+        ):
+            wrong.append(f"{persona}: 403 without an explanation")
+    assert not wrong, f"{name} ({perm}): " + "; ".join(wrong)
+
+
+# --- H2: POST-only endpoints (the idle script's) ------------------------------------------
+# Anonymous: the sign-in page (test_anonymous_is_sent_to_sign_in, by GET and here by POST);
+# signed in: a GET is 405, a POST is answered in JSON without an error of the server.
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in RULES.items() if r.post_only))
+def test_post_only_endpoints(client, world, name):
+    rule = RULES[name]
+    url = reverse(name, kwargs=rule.kwargs(world))
+    response = client.post(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+    client.force_login(world.users[rule.allowed])
+    assert client.get(url).status_code == 405
+    response = client.post(url)
+    assert response.status_code in (200, 400, 404), response.content[:500]
+    assert response["Content-Type"] == "application/json"
+
+
+def test_the_idle_logout_answers_post_only(client, db):
+    assert client.get(reverse("core:idle_logout")).status_code == 405
+    response = client.post(reverse("core:idle_logout"))
+    assert response["Location"].startswith(reverse("accounts:login"))

@@ -74,6 +74,19 @@ def test_demo_program_shape():
         Episode.objects.filter(primary_counsellor__username="counsellor", status="active").count()
         >= 3
     )
+    # Privacy (issue 8): a TPO consent for everyone admitted, letters released through the
+    # gate (one consent since revoked), emergency accesses reviewed and waiting.
+    from openiop.privacy import gate
+    from openiop.privacy.models import Consent, Disclosure, EmergencyAccess
+
+    admitted = Participant.objects.filter(episodes__admission_date__isnull=False).distinct()
+    assert Consent.objects.filter(kind="tpo").count() == admitted.count()
+    assert Disclosure.objects.filter(channel="letter").count() == 5
+    revoked = Consent.objects.exclude(revoked_at=None)
+    assert revoked.count() == 1
+    assert not gate.consent_status(revoked.get(), DAY)[0]
+    assert EmergencyAccess.objects.filter(reviewed_at__isnull=False).count() == 1
+    assert EmergencyAccess.objects.filter(reviewed_at__isnull=True).count() == 1
 
 
 def schedule_snapshot():
@@ -152,3 +165,10 @@ def test_demo_counsellor_can_sign_in_and_open_a_chart():
     chart = client.get(f"/participants/{episode.participant_id}/")
     assert chart.status_code == 200
     assert episode.participant.legal_last_name.encode() in chart.content
+    # H1: the demo requires two-factor sign-in of no role, so the administrator and the
+    # compliance officer (who must use it in a new installation) sign in with the password.
+    for username in ("admin", "compliance"):
+        response = Client().post(
+            "/accounts/login/", {"username": username, "password": "openiop-demo"}
+        )
+        assert response.status_code == 302 and response["Location"] == "/", username

@@ -237,13 +237,13 @@ def test_the_chart_section_shows_the_plan_in_brief(world, login):
 #   1. session   2. user   3. roles (every signed-in page)
 #   4. programs: accounts_user_programs (user.program_ids)
 #   5. participant: joined to program, current episode and its program
-#   6. audit: INSERT the view event
-#   7. plan: the episode's latest signed plan, with the clinician
-#   8. plan: its support people with their contacts (prefetch)
-#   9. draft: the episode's open draft
-#  10. draft: who last saved it
-#  11. banner: COUNT of the open safety alerts
-PLAN_PAGE_QUERIES = 11
+#  6-8. audit: the view event (lock the chain head, INSERT the event, move the head)
+#   9. plan: the episode's latest signed plan, with the clinician
+#  10. plan: its support people with their contacts (prefetch)
+#  11. draft: the episode's open draft
+#  12. draft: who last saved it
+#  13. banner: COUNT of the open safety alerts
+PLAN_PAGE_QUERIES = 13
 
 
 @pytest.mark.parametrize("support", [1, 8])

@@ -276,8 +276,8 @@ def test_a_retired_panel_cannot_be_ordered(lib):
 #   7. programs whose policy uses the panel
 #   8-9. banner: the user's programs, their open safety alerts
 #  10-11. analytes not on the panel (whether any are left, then the choices)
-#  12. audit: the view event
-PANEL_QUERIES = 12
+#  12-14. audit: the view event (lock the chain head, INSERT the event, move the head)
+PANEL_QUERIES = 14
 
 
 def _panel_with(n: int) -> Panel:

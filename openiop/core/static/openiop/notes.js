@@ -97,4 +97,15 @@
     if (document.visibilityState === "hidden") { save(true); }
   });
   setInterval(function () { save(false); }, 5000);
+
+  // Automatic sign-out (idle.js) asks for a last save before the session ends; it is
+  // told whether everything typed reached the server (if not, idle.js keeps the text).
+  function settle(tries) {
+    if (tries > 0) { save(true); }
+    if (!inflight) { return Promise.resolve(!dirty && !conflicted); }
+    return inflight.then(function () { return settle(tries - 1); });
+  }
+  document.addEventListener("openiop:save-now", function (event) {
+    if (event.detail && event.detail.wait) { event.detail.wait(form, settle(3)); }
+  });
 })();

@@ -25,3 +25,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "Demo logins (password: openiop-demo): " + ", ".join(s[0] for s in builder.STAFF)
         )
+        self.stdout.write(
+            "Two-factor sign-in is required for no role in the demo (Staff > Security "
+            "policy); in a new installation administrators and compliance officers must use it."
+        )
