@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test lint serve clean-demo
+.PHONY: demo test lint serve clean-demo messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,13 @@ demo: $(VENV)/.installed
 	@echo ""
 	@echo "  OpenIOP demo: http://127.0.0.1:$(PORT)/"
 	@echo "  Logins (password openiop-demo): director intake counsellor supervisee supervisor lab billing compliance admin"
+	@echo "  Portal (http://127.0.0.1:$(PORT)/my/sign-in/): participant family"
 	@echo ""
 	OPENIOP_DEMO=1 DEBUG=1 $(BIN)/openiop serve --port $(PORT)
+
+# One worker per core; a test file's tests stay on one worker (module-scoped fixtures such
+# as the demo program are built once). `make test PYTEST_ARGS=` runs in one process.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 test: $(VENV)/.installed-test
 	OPENIOP_TESTING=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -37,3 +42,10 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	OPENIOP_TESTING=1 $(BIN)/mypy openiop
+
+# The portal's Spanish catalogue (issue 9): extract the marked strings, then compile with
+# polib (no msgfmt needed). Translate the new entries in the .po file between the two.
+messages: $(VENV)/.installed-test
+	cd openiop && OPENIOP_TESTING=1 ../$(BIN)/openiop makemessages -l es -e html,txt,py \
+		--no-location --no-obsolete -i tests -i browser_tests -i migrations -i static
+	$(BIN)/python -c "import polib; p = 'openiop/locale/es/LC_MESSAGES/django'; polib.pofile(p + '.po').save_as_mofile(p + '.mo')"

@@ -111,6 +111,10 @@ INSTALLED_APPS = [
     "openiop.notes",
     "openiop.screening",
     "openiop.privacy",
+    "openiop.portal",
+    "openiop.notify",
+    "openiop.family",
+    "openiop.letters",
     "openiop.demo",
 ]
 
@@ -148,6 +152,7 @@ TEMPLATES = [
                 "openiop.core.context_processors.navigation",
                 "openiop.core.context_processors.banners",
                 "openiop.core.context_processors.idle",
+                "openiop.portal.nav.portal_nav",
             ],
             "builtins": ["openiop.core.templatetags.openiop_tags"],
         },
@@ -220,6 +225,9 @@ OPENIOP_MFA_PENDING_SECONDS = env_int("OPENIOP_MFA_PENDING_SECONDS", 10 * 60)
 OPENIOP_MFA_ISSUER = env_str("OPENIOP_MFA_ISSUER", "OpenIOP")
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:today"
+# Issue 9: pages of the participant and family portal send to the portal's sign-in.
+OPENIOP_PORTAL_PATHS = ("/my/", "/family/", "/t/")
+OPENIOP_PORTAL_LOGIN_URL = "portal:login"
 LOGOUT_REDIRECT_URL = "accounts:login"
 # Automatic sign-out after inactivity is a program setting (Program.idle_timeout_minutes,
 # H2). Tests may shorten it to seconds; honoured only when TESTING.
@@ -261,6 +269,11 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Time and language ------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# The portal is complete in English and Spanish (issue 9); staff pages are in English.
+# The portal activates its account's language itself (portal.access), so there is no
+# LocaleMiddleware: a staff member's browser language does not change staff pages.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
@@ -300,3 +313,32 @@ LOGGING = {
 # --- Worker -----------------------------------------------------------------------------
 # A job that keeps failing is retried on each worker pass up to this many attempts.
 OPENIOP_JOB_MAX_ATTEMPTS = env_int("OPENIOP_JOB_MAX_ATTEMPTS", 5)
+
+# --- Public address and attendance-letter verification (issue 9) -------------------------
+# The address people outside the program reach OpenIOP at (e.g. https://openiop.example.org),
+# printed on attendance letters with their verification page. Unset: https:// and the first
+# of ALLOWED_HOSTS that is a plain host name, else http://127.0.0.1:8000 (the demo).
+OPENIOP_PUBLIC_URL = env_str("OPENIOP_PUBLIC_URL", "").rstrip("/")
+# The public verification page: one client address with this many unknown codes within the
+# window is refused (429) until they age, so codes cannot be guessed (letters/verify.py).
+OPENIOP_VERIFY_FAILURES = env_int("OPENIOP_VERIFY_FAILURES", 20)
+OPENIOP_VERIFY_WINDOW_MINUTES = env_int("OPENIOP_VERIFY_WINDOW_MINUTES", 15)
+
+# --- Notifications: email and text messages (issue 9; docs/deploy.md) --------------------
+# Email goes through EMAIL_BACKEND above. Text messages: console (development, number
+# masked), file (VAR_DIR/sms), locmem (tests) or twilio (notify/sms.py).
+# The SMTP server, when EMAIL_BACKEND is django.core.mail.backends.smtp.EmailBackend.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+OPENIOP_SMS_BACKEND = env_str("OPENIOP_SMS_BACKEND", "locmem" if TESTING else "console")
+OPENIOP_TWILIO_ACCOUNT_SID = env_str("OPENIOP_TWILIO_ACCOUNT_SID")
+OPENIOP_TWILIO_AUTH_TOKEN = env_str("OPENIOP_TWILIO_AUTH_TOKEN")
+OPENIOP_TWILIO_FROM = env_str("OPENIOP_TWILIO_FROM")
+OPENIOP_TWILIO_MESSAGING_SERVICE_SID = env_str("OPENIOP_TWILIO_MESSAGING_SERVICE_SID")
+# A message the provider refuses is retried (5, 10, 20 … minutes apart) up to this many tries.
+OPENIOP_NOTIFY_MAX_ATTEMPTS = env_int("OPENIOP_NOTIFY_MAX_ATTEMPTS", 5)

@@ -957,3 +957,227 @@ def add_amendment(world: World) -> None:
         ground="accurate",
         explanation="The assessment and the participant's own report support the goal.",
     )
+
+
+# --- Issue 9: portal accounts ---------------------------------------------------------------
+def make_portal_user(
+    participant: Participant,
+    *,
+    kind: str = "participant",
+    contact: Any = None,
+    username: str | None = None,
+    language: str = "en",
+) -> User:
+    """A signed-up portal account (as if an invitation had been accepted)."""
+    from openiop.portal.models import PortalAccount
+
+    name = username or f"{kind}-{participant.pk}-{contact.pk if contact else 0}"
+    user = User.objects.create_user(
+        username=name,
+        password=PASSWORD,
+        first_name=(contact.name if contact else participant.legal_first_name)[:30],
+        portal_kind=kind,
+    )
+    PortalAccount.objects.create(
+        user=user, kind=kind, participant=participant, contact=contact, language=language
+    )
+    return user
+
+
+def add_portal(world: World) -> None:
+    """A portal account for world.active: world.records["portal_participant"] (not in
+    world.users, whose personas are staff)."""
+    if "portal_participant" in world.records:
+        return
+    world.records["portal_participant"] = make_portal_user(world.active, username="portal-active")
+
+
+# --- Issue 9: attendance letters (openiop.letters) -------------------------------------------
+LETTER_CODE = "7KQ2-M9XD-4HTC"  # world.letter's verification code (add_letter)
+
+
+def add_letter_request(world: World) -> None:
+    """`world.letter_request`: world.active's request, made in the portal by the portal
+    account (`add_portal`), for a letter to Acme Logistics (employer) covering the last two
+    weeks; still waiting."""
+    from openiop.letters import services as letters
+
+    if "letter_request" in world.records:
+        return
+    add_portal(world)
+    today = world.program.today()
+    world.records["letter_request"] = letters.request_letter(
+        world.active,
+        actor=world.records["portal_participant"],
+        recipient_kind="employer",
+        recipient_name="Acme Logistics",
+        recipient_address="12 Dock Road, Portland",
+        period_start=today - dt.timedelta(days=14),
+        period_end=today,
+        note="For the HR office, please.",
+    )
+
+
+def add_letter(world: World) -> None:
+    """`world.letter`: `world.letter_request` produced by the counsellor under world.consent
+    (`add_privacy`, Acme Logistics), with the verification code LETTER_CODE."""
+    from openiop.letters import services as letters
+
+    if "letter" in world.records:
+        return
+    add_privacy(world)
+    add_letter_request(world)
+    request = world.records["letter_request"]
+    letters.produce(
+        world.active,
+        recipient_kind=request.recipient_kind,
+        recipient_name=request.recipient_name,
+        recipient_address=request.recipient_address,
+        period_start=request.period_start,
+        period_end=request.period_end,
+        actor=world.counsellor,
+        letter_request=request,
+        code=LETTER_CODE,
+    )
+    request.refresh_from_db()
+    world.records["letter"] = request
+
+
+# --- Issue 9: family involvement and the family portal (openiop.family) ---------------------
+def family_consent_input(contact: Any, **overrides: Any) -> Any:
+    """A complete consent (every §2.31(a) element) naming `contact` for family involvement,
+    covering what the family portal needs (enrolment)."""
+    from openiop.privacy.choices import ConsentKind, InfoCategory, Purpose, RecipientKind
+
+    return employer_consent_input(
+        **{
+            "kind": ConsentKind.SPECIFIC,
+            "recipient_kind": RecipientKind.FAMILY,
+            "recipient_name": contact.name,
+            "recipient_address": "",
+            "contact_id": contact.pk,
+            "purposes": (Purpose.FAMILY,),
+            "information": (InfoCategory.ENROLMENT,),
+            "information_detail": "That I am in the program, and the family sessions I "
+            "invite them to",
+            **overrides,
+        }
+    )
+
+
+def make_family_session(
+    world: World, *, day: dt.date, kind: str = "family", start: dt.time = dt.time(17)
+) -> Any:
+    """A family appointment of world.active (kind "family") or a family workshop of the
+    program ("family_workshop") on `day`, an hour long, in the Group Room."""
+    from openiop.programs.models import SessionType
+    from openiop.scheduling import services as schedule
+
+    program = world.program
+    session_type, _ = SessionType.objects.get_or_create(
+        program=program, name="Family session", defaults={"category": "family"}
+    )
+    end = (dt.datetime.combine(day, start) + dt.timedelta(hours=1)).time()
+    return schedule.create_session(
+        schedule.SessionInput(
+            program=program,
+            session_type=session_type,
+            kind=kind,
+            title="Family workshop" if kind == "family_workshop" else "Family session",
+            day=day,
+            start=start,
+            end=end,
+            facilitator=world.counsellor,
+            room=program.site.rooms.get(name="Group Room"),
+        ),
+        actor=world.counsellor,
+        episodes=[world.active.current_episode] if kind == "family" else [],
+    )
+
+
+def add_family_portal(world: World) -> None:
+    """A family member of world.active with family portal access:
+    `world.family_contact` (Jordan Active, parent), `world.family_consent` naming them for
+    family involvement (enrolment), `world.portal_family` (username "portal-family", not
+    in world.users), and `world.family_session`: a family appointment of world.active in
+    two days at 17:00 to which the contact is invited (`world.family_invitation`)."""
+    from openiop.family import services as family
+    from openiop.participants.models import Contact
+    from openiop.privacy import services as privacy
+
+    if "portal_family" in world.records:
+        return
+    counsellor = world.counsellor
+    contact = Contact.objects.create(
+        participant=world.active,
+        name="Jordan Active",
+        relationship="parent",
+        phone="(207) 555-0123",
+        email="jordan@example.org",
+        created_by=counsellor,
+        updated_by=counsellor,
+    )
+    world.records["family_contact"] = contact
+    world.records["family_consent"] = privacy.record_consent(
+        world.active, family_consent_input(contact), actor=counsellor
+    )
+    world.records["portal_family"] = make_portal_user(
+        world.active, kind="family", contact=contact, username="portal-family"
+    )
+    session = make_family_session(world, day=world.program.today() + dt.timedelta(days=2))
+    world.records["family_session"] = session
+    (world.records["family_invitation"],) = family.invite_to_session(
+        session, [contact], actor=counsellor
+    )
+
+
+def add_education(world: World) -> None:
+    """Education articles of world.program (by the director): `world.article` (published,
+    for families, English), `world.article_es` (its Spanish counterpart, published),
+    `world.support_article` (How to support, published), `world.draft_article` (not
+    published) and `world.retired_article`."""
+    from openiop.family import services as family
+
+    if "article" in world.records:
+        return
+    director = world.director
+
+    def write(title: str, **values: Any) -> Any:
+        fields = {
+            "section": "education",
+            "audience": "family",
+            "language": "en",
+            "title": title,
+            "summary": f"{title}: a short summary.",
+            "body": f"{title}.\n\nA second paragraph.",
+            "position": 10,
+            **values,
+        }
+        return family.save_article(None, program=world.program, values=fields, actor=director)
+
+    world.records["article"] = family.set_article_state(
+        write("Addiction is a health condition"), "publish", actor=director
+    )
+    world.records["article_es"] = family.set_article_state(
+        write("Qué es la adicción", language="es"), "publish", actor=director
+    )
+    world.records["support_article"] = family.set_article_state(
+        write("Listening without judging", section="support"), "publish", actor=director
+    )
+    world.records["draft_article"] = write("A draft about relapse", position=20)
+    world.records["retired_article"] = family.set_article_state(
+        write("An old leaflet", position=30), "retire", actor=director
+    )
+
+
+# --- Issue 9, C: notifications ----------------------------------------------------------------
+def add_message(world: World) -> None:
+    """An outbox message to world.active (`world.message`: the letter-ready notice, queued
+    as a text message to the participant's number)."""
+    from openiop.notify import services as notify
+
+    if "message" in world.records:
+        return
+    world.records["message"] = notify.notify_participant(
+        world.active, "letter_ready", key="world:letter-ready"
+    )

@@ -2,10 +2,15 @@ from django.urls import include, path
 
 from openiop.attendance import urls as attendance_urls
 from openiop.core import views as core_views
+from openiop.family import urls as family_urls
 from openiop.instruments import urls as instrument_urls
+from openiop.letters import urls as letters_urls
+from openiop.letters import verify_views as letters_verify
 from openiop.notes import urls as notes_urls
+from openiop.notify import urls as notify_urls
 from openiop.participants.contact_views import contact_patterns
 from openiop.plans import urls as plans_urls
+from openiop.portal import onetap_views as portal_onetap
 from openiop.privacy import urls as privacy_urls
 from openiop.privacy.amendment_urls import participant_patterns as amendment_patterns
 from openiop.privacy.consent_urls import participant_patterns as consent_patterns
@@ -39,6 +44,25 @@ urlpatterns = [
     path("participants/<int:pk>/amendments/", include(amendment_patterns)),
     path("participants/<int:pk>/consents/", include(consent_patterns)),
     path("ical/<str:token>.ics", scheduling_views.ical_feed, name="ical_feed"),
+    path("my/", include("openiop.portal.urls")),
+    # Issue 9: the portal's staff pages, and one-tap links from a text or email (public).
+    path("participants/<int:pk>/portal/", include("openiop.portal.staff_urls")),
+    path("t/<str:token>", portal_onetap.onetap_page, name="onetap"),
+    path("t/<str:token>/thanks/", portal_onetap.onetap_thanks, name="onetap_thanks"),
+    # Issue 9: family involvement (staff pages) and the family portal.
+    path("schedule/sessions/<int:pk>/family/", include(family_urls.session_patterns)),
+    path("participants/<int:pk>/family/", include(family_urls.participant_patterns)),
+    path("education/", include(family_urls.education_patterns)),
+    path("family/", include(family_urls.portal_patterns)),
+    # Issue 9: attendance letters (staff worklist, per participant, in the portal) and
+    # their public verification page.
+    path("letters/", include("openiop.letters.urls")),
+    path("participants/<int:pk>/letters/", include(letters_urls.participant_patterns)),
+    path("my/letters/", include(letters_urls.portal_patterns)),
+    path("verify/", letters_verify.verify, name="verify_letter"),
+    # Issue 9: notifications (the staff outbox; the participant's message preferences).
+    path("messages/", include("openiop.notify.urls")),
+    path("my/notifications/", include(notify_urls.portal_patterns)),
     path("healthz", core_views.healthz, name="healthz"),
 ]
 

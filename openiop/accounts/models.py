@@ -8,8 +8,18 @@ from django.db import models
 from openiop.core.roles import CLINICAL_ROLES, Role, permissions_for
 
 
+class PortalKind(models.TextChoices):
+    """Accounts of the portal (issue 9). Staff accounts leave `portal_kind` blank."""
+
+    PARTICIPANT = "participant", "Participant"
+    FAMILY = "family", "Family member"
+
+
 class User(AbstractUser):
-    """A staff member. Roles come from `RoleAssignment`; programs from `programs`.
+    """A staff member — or, with `portal_kind` set, a participant or family member of the
+    portal (issue 9). Roles come from `RoleAssignment`; programs from `programs`.
+    Portal accounts hold no roles and never pass `staff_view`; staff accounts never pass
+    `portal_view`.
 
     Django's is_staff/is_superuser are not used: OpenIOP has no Django admin, and
     everything an account may do comes from its roles.
@@ -30,6 +40,14 @@ class User(AbstractUser):
         help_text="Programs whose participants this person works with.",
     )
 
+    portal_kind = models.CharField(
+        max_length=12,
+        choices=PortalKind.choices,
+        blank=True,
+        default="",
+        help_text="Blank for staff; set for participant and family portal accounts.",
+    )
+
     class Meta:
         ordering = ["last_name", "first_name", "username"]
 
@@ -43,7 +61,7 @@ class User(AbstractUser):
 
     @cached_property
     def role_codes(self) -> frozenset[str]:
-        if not self.is_active or self.pk is None:
+        if not self.is_active or self.pk is None or self.portal_kind:
             return frozenset()
         return frozenset(self.role_assignments.values_list("role", flat=True))
 
@@ -62,6 +80,10 @@ class User(AbstractUser):
 
     def has_role(self, role: str) -> bool:
         return role in self.role_codes
+
+    @property
+    def is_portal(self) -> bool:
+        return bool(self.portal_kind)
 
     @property
     def is_clinical(self) -> bool:

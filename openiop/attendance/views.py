@@ -136,9 +136,12 @@ def session(request: StaffRequest, pk: int) -> HttpResponse:
         "can_take": request.user.has_perm_code(Perm.ATTENDANCE_TAKE),
         "can_manage": request.user.has_perm_code(Perm.SCHEDULE_MANAGE),
         "can_write_notes": request.user.has_perm_code(Perm.NOTE_WRITE),
+        # Issue 9: family appointments and workshops link to their family page.
+        "can_family": request.user.has_perm_code(Perm.FAMILY_MANAGE),
         "future": current.date > current.program.today(),
         "walk_in_form": WalkInForm(episodes=candidates),
-        "book_form": BookForm(episodes=candidates),
+        # Its own ids: the walk-in form beside it has the same fields (ids are unique).
+        "book_form": BookForm(episodes=candidates, auto_id="book_%s"),
         "topic_form": TopicForm(
             program=current.program,
             initial={"topic": current.topic_id, "version": current.version},

@@ -83,7 +83,7 @@ def require_perm(request: StaffRequest, perm: str, *, what: str = "") -> None:
 
 
 def staff_view(
-    perm: str | None, *, audit_page: str | None = None
+    perm: str | None, *, audit_page: str | None = None, portal_too: bool = False
 ) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Declare what a staff page needs.
 
@@ -91,13 +91,30 @@ def staff_view(
     member, e.g. the today board or changing one's own password). `audit_page` writes a
     view event naming the page, for pages that show no single participant (lists and
     set-up); pages about one participant audit through `participants.access`.
+    `portal_too` lets portal accounts in as well (only for endpoints about the session
+    itself, such as the idle script's keep-alive; never with a permission).
     """
+    if portal_too and perm:
+        raise ValueError("portal accounts hold no permissions")
 
     def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not is_signed_in(request):
                 return redirect_to_login(request.get_full_path())
+            if request.user.portal_kind and not portal_too:
+                # A participant or family member of the portal (issue 9) never reaches a
+                # staff page, not even one every staff member may open.
+                audit.record(
+                    AuditAction.DENIED,
+                    actor=request.user,
+                    object_type="page",
+                    object_id=request.path[:64],
+                    reason="portal account on a staff page",
+                )
+                raise AccessDenied(
+                    "This page is for program staff. Your own pages are in the portal."
+                )
             if perm is not None:
                 require_perm(request, perm)
             response = view(request, *args, **kwargs)

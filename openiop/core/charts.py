@@ -24,6 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils import dateformat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -60,7 +61,8 @@ def _value(value: float) -> str:
 
 
 def _day(date: dt.date) -> str:
-    return f"{date.day} {date:%b %Y}"
+    # Month names in the active language (the portal's Spanish; English elsewhere).
+    return dateformat.format(date, "j M Y")
 
 
 def _check_range(y_min: float, y_max: float) -> None:
@@ -267,7 +269,7 @@ def _x_axis_svg(frame: _Frame, last_day: dt.date) -> list[str]:
     most = max(2, int(frame.right - frame.left) // 90)
     for day in _x_ticks(frame.first_day, last_day, most=most):
         x = _num(frame.x(day))
-        text = f"{day.day} {day:%b}" if short else _day(day)
+        text = dateformat.format(day, "j M") if short else _day(day)
         out.append(
             f'<line class="chart-tick-mark" x1="{x}" x2="{x}" y1="{_num(bottom)}" '
             f'y2="{_num(bottom + 4)}"/>'

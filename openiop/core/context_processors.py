@@ -23,11 +23,15 @@ NAV = [
     ("Screening", "screening:reviews", Perm.SCREENING_REVIEW),
     ("Screening", "screening:selection_log", Perm.SCREENING_VERIFY),
     ("Program set-up", "programs:home", Perm.PROGRAM_CONFIGURE),
+    # Issue 9: the education families read in the family portal.
+    ("Education", "education:list", Perm.EDUCATION_EDIT),
     ("Staff", "accounts:staff_list", Perm.USERS_MANAGE),
     # H6: compliance's privacy work starts at the consent registry (privacy:consents).
     ("Privacy", "privacy:consents", Perm.CONSENT_VIEW),
     ("Audit log", "core:audit_log", Perm.AUDIT_VIEW),
     ("Jobs", "core:jobs", Perm.JOBS_VIEW),
+    # Issue 9: reminders and notices sent by email and text message.
+    ("Outbox", "notify:outbox", Perm.MESSAGES_VIEW),
 ]
 # Items hidden from holders of a permission: clinicians (clinical.view) reach consents
 # from each chart, so the compliance-wide "Privacy" item is not theirs (H6).

@@ -32,8 +32,9 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models import Min
 from django.dispatch import receiver
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 
 from . import audit
 from .choices import AuditAction
@@ -122,12 +123,27 @@ def start(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -
 
 
 def signed_out_message(minutes: int | None, kept: bool) -> str:
-    after = f"after {minutes} minutes" if minutes else "after a time"
-    after += " without activity"
-    text = f"You were signed out {after}."
+    # Marked for translation: a portal account reads it in its own language (issue 9);
+    # staff pages never activate another language, so staff read it in English.
+    if minutes:
+        text = ngettext(
+            "You were signed out after %(minutes)d minute without activity.",
+            "You were signed out after %(minutes)d minutes without activity.",
+            minutes,
+        ) % {"minutes": minutes}
+    else:
+        text = gettext("You were signed out after a time without activity.")
     if kept:
-        text += " Your unsaved work was kept; it will be back when you sign in."
+        text += " " + gettext("Your unsaved work was kept; it will be back when you sign in.")
     return text
+
+
+def login_url_for(page: str) -> str | None:
+    """The sign-in page for `page`: the portal's for portal pages (issue 9), else the
+    staff sign-in (None: settings.LOGIN_URL)."""
+    if any(page.startswith(prefix) for prefix in settings.OPENIOP_PORTAL_PATHS):
+        return settings.OPENIOP_PORTAL_LOGIN_URL
+    return None
 
 
 def time_out(request: HttpRequest, *, kept: bool) -> None:
@@ -142,8 +158,10 @@ def time_out(request: HttpRequest, *, kept: bool) -> None:
         object_repr=user.get_username(),
         reason=f"no activity for {minutes} min" + ("; unsaved work parked" if kept else ""),
     )
+    account = getattr(user, "portal_account", None) if getattr(user, "portal_kind", "") else None
     logout(request)
-    messages.info(request, signed_out_message(minutes, kept))
+    with translation.override(account.language if account is not None else None):
+        messages.info(request, signed_out_message(minutes, kept))
 
 
 # --- parking -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from . import idle
 from .access import StaffRequest, public_view, staff_view
 
 
-@staff_view(None)
+@staff_view(None, portal_too=True)
 @require_POST
 def keepalive(request: StaffRequest) -> HttpResponse:
     """The user is active on the page: start the clock again, unless the session has
@@ -32,7 +32,7 @@ def keepalive(request: StaffRequest) -> HttpResponse:
 keepalive.openiop_idle = "self"  # type: ignore[attr-defined]  # the middleware leaves it
 
 
-@staff_view(None)
+@staff_view(None, portal_too=True)
 @require_POST
 def park(request: StaffRequest) -> HttpResponse:
     """Keep the changed forms of a page before the session ends (given back on return)."""
@@ -49,7 +49,7 @@ def park(request: StaffRequest) -> HttpResponse:
 park.openiop_idle = "park"  # type: ignore[attr-defined]  # parked even after the time-out
 
 
-@staff_view(None)
+@staff_view(None, portal_too=True)
 @require_POST
 def park_restored(request: StaffRequest) -> HttpResponse:
     """The page gave the parked draft back: do not offer it again."""
@@ -82,7 +82,7 @@ def idle_logout(request: HttpRequest) -> HttpResponse:
     for m in kept:
         messages.add_message(request, m.level, m.message, extra_tags=m.extra_tags)
     messages.info(request, idle.signed_out_message(minutes, kept=True))
-    return redirect_to_login(page)
+    return redirect_to_login(page, idle.login_url_for(page))
 
 
 idle_logout.openiop_idle = "self"  # type: ignore[attr-defined]  # signs out itself

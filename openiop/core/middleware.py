@@ -136,7 +136,7 @@ class IdleTimeoutMiddleware:
         idle.time_out(request, kept=draft is not None)
         if role == "park":
             return JsonResponse({"parked": draft is not None, "signed_out": True})
-        return redirect_to_login(page)
+        return redirect_to_login(page, idle.login_url_for(page))
 
 
 def _is_form_post(request: HttpRequest) -> bool:

@@ -79,6 +79,17 @@ class Perm(models.TextChoices):
         "security.configure",
         "Set the sign-in policy (MFA per role) and unlock staff accounts",
     )
+    # Issue 9: the portal, family involvement, letters and messages.
+    PORTAL_INVITE = (
+        "portal.invite",
+        "Invite participants and consented family members to the portal; end portal access",
+    )
+    FAMILY_MANAGE = (
+        "family.manage",
+        "Invite family members to family sessions and workshops and take their attendance",
+    )
+    EDUCATION_EDIT = "education.edit", "Write the education material families and participants read"
+    MESSAGES_VIEW = "messages.view", "See the outbox of reminders and notices sent to people"
 
 
 class Role(models.TextChoices):
@@ -107,6 +118,8 @@ _PRIVACY_WORK = {
     Perm.RECORDS_DISCLOSE,
     Perm.AMENDMENT_RECORD,
     Perm.EMERGENCY_ACCESS,
+    # Issue 9: portal invitations (a family member's needs a consent in force).
+    Perm.PORTAL_INVITE,
 }
 # Clinicians assess, measure and respond to risk; intake coordinators assess and measure
 # but a safety response is a clinician's (issue 4, point 5).
@@ -119,8 +132,14 @@ _CLINICAL_WORK = {
     Perm.SCREENING_ORDER,
     Perm.SCREENING_REVIEW,
 }
-# Running groups: the calendar, booking, attendance and check-ins (issue 5).
-_GROUP_WORK = {Perm.SCHEDULE_VIEW, Perm.SCHEDULE_MANAGE, Perm.ATTENDANCE_TAKE}
+# Running groups: the calendar, booking, attendance and check-ins (issue 5); with issue 9
+# the family sessions and workshops and their family attendance.
+_GROUP_WORK = {
+    Perm.SCHEDULE_VIEW,
+    Perm.SCHEDULE_MANAGE,
+    Perm.ATTENDANCE_TAKE,
+    Perm.FAMILY_MANAGE,
+}
 
 # Each role sees what its work needs (issue 3, point 7): lab sees identity and screening;
 # billing sees coverage, attendance and billing but not clinical notes; compliance sees
@@ -144,6 +163,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.SCREENING_COLLECT, Perm.SCREENING_VERIFY}
         | _PRIVACY_WORK
         | {Perm.AMENDMENT_DECIDE, Perm.EMERGENCY_REVIEW}
+        | {Perm.EDUCATION_EDIT, Perm.MESSAGES_VIEW}
     ),
     Role.INTAKE: frozenset(
         _CLINICAL_READ
@@ -215,6 +235,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.JOBS_VIEW,
             Perm.AUDIT_VIEW,
             Perm.SECURITY_CONFIGURE,
+            Perm.MESSAGES_VIEW,
         }
     ),
 }

@@ -221,6 +221,24 @@ def build(seed: int = DEMO_SEED, today: dt.date | None = None) -> DemoResult:
         screening_demo.build(random.Random(seed + 17), program, staff, today)
         # Consents, letters released under them, emergency accesses (own random stream).
         privacy_demo.build(random.Random(seed + 19), program, staff, today)
+        # Attendance letters: one produced (its code is in the user guide), two waiting,
+        # one declined; after the consents they rely on (D, issue 9).
+        from openiop.demo import letters as letters_demo
+
+        letters_demo.build(random.Random(seed + 37), program, staff, today)
+        # Notifications: message choices and an outbox to read (C, issue 9).
+        from openiop.demo import notify as notify_demo
+
+        notify_demo.build(random.Random(seed + 43), program, staff, today)
+        # Family members with consents, weekly family workshops, education, the "family"
+        # portal login (B, issue 9; own random stream).
+        from openiop.demo import family as family_demo
+
+        family_demo.build(random.Random(seed + 53), program, staff, today)
+        # The participant portal login "participant" and its check-ins (A, issue 9).
+        from openiop.demo import portal as portal_demo
+
+        portal_demo.build(random.Random(seed + 29), program, staff, today)
     return DemoResult(created=True, participants=count)
 
 

@@ -39,6 +39,8 @@ def contact_list(request: StaffRequest, pk: int) -> HttpResponse:
             "contacts": [c for c in contacts if not c.voided],
             "removed": [c for c in contacts if c.voided],
             "can_edit": request.user.has_perm_code(Perm.PARTICIPANT_CHANGE),
+            # Issue 9: family access under the consents, family portal invitations.
+            "can_family": request.user.has_perm_code(Perm.FAMILY_MANAGE),
         },
     )
 

@@ -8,7 +8,7 @@ from django import forms
 from openiop.programs.choices import Modality, Weekday
 from openiop.programs.models import Room, SessionType, Topic
 
-from .choices import SessionKind
+from .choices import APPOINTMENT_KINDS, SessionKind
 from .models import TemplateSlot
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -155,14 +155,15 @@ class ClosureForm(forms.Form):
 
 
 class SessionForm(forms.Form):
-    """A one-off group session, or an individual or family appointment."""
+    """A one-off group session, an individual or family appointment, or a family
+    workshop (several families; no one participant)."""
 
     kind = forms.ChoiceField(choices=SessionKind.choices, initial=SessionKind.INDIVIDUAL)
     episode = EpisodeChoiceField(
         queryset=None,
         required=False,
         label="Participant",
-        help_text="Who the appointment is for (not needed for a group).",
+        help_text="Who the appointment is for (not needed for a group or a family workshop).",
     )
     session_type: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None)
     title = forms.CharField(max_length=120, required=False, help_text="Blank: the session type.")
@@ -199,9 +200,7 @@ class SessionForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if start and end and end <= start:
             self.add_error("end", "The end time must be after the start time.")
-        if data.get("kind") in (SessionKind.INDIVIDUAL, SessionKind.FAMILY) and not data.get(
-            "episode"
-        ):
+        if data.get("kind") in APPOINTMENT_KINDS and not data.get("episode"):
             self.add_error("episode", "An appointment needs the participant it is for.")
         _check_modality(self, data)
         return data

@@ -25,6 +25,7 @@ TITLES: dict[str, str] = {
     SessionKind.GROUP: "Group session",
     SessionKind.INDIVIDUAL: "Appointment",
     SessionKind.FAMILY: "Family appointment",
+    SessionKind.FAMILY_WORKSHOP: "Family workshop",
 }
 
 

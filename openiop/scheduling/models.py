@@ -18,7 +18,7 @@ from django.utils import timezone
 from openiop.core.models import ClinicalRecord, ReferenceData
 from openiop.programs.choices import Modality, Weekday
 
-from .choices import BookingReason, BookingStatus, SessionKind, SessionStatus
+from .choices import FAMILY_KINDS, BookingReason, BookingStatus, SessionKind, SessionStatus
 
 
 class Closure(ReferenceData):
@@ -107,7 +107,7 @@ class Session(ClinicalRecord):
     template_slot = models.ForeignKey(
         TemplateSlot, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
     )
-    kind = models.CharField(max_length=12, choices=SessionKind.choices, default=SessionKind.GROUP)
+    kind = models.CharField(max_length=20, choices=SessionKind.choices, default=SessionKind.GROUP)
     session_type = models.ForeignKey(
         "programs.SessionType", on_delete=models.PROTECT, related_name="+"
     )
@@ -175,6 +175,11 @@ class Session(ClinicalRecord):
     @property
     def minutes(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    @property
+    def is_family(self) -> bool:
+        """A family appointment or workshop: family members are invited (openiop.family)."""
+        return self.kind in FAMILY_KINDS
 
     @property
     def effective_capacity(self) -> int | None:

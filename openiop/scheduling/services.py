@@ -16,7 +16,7 @@ from openiop.core import audit
 from openiop.core.choices import AuditAction
 
 from . import recurrence
-from .choices import BookingReason, BookingStatus, SessionKind, SessionStatus
+from .choices import APPOINTMENT_KINDS, BookingReason, BookingStatus, SessionKind, SessionStatus
 from .conflicts import (
     Conflict,
     Refused,
@@ -281,7 +281,7 @@ def create_session(
     if ends_at <= starts_at:
         raise ScheduleError("The end time must be after the start time.")
     episodes = episodes or []
-    if data.kind != SessionKind.GROUP and not episodes:
+    if data.kind in APPOINTMENT_KINDS and not episodes:
         raise ScheduleError("An appointment needs the participant it is for.")
     with transaction.atomic():
         conflicts = resource_conflicts(

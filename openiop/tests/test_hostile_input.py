@@ -47,6 +47,7 @@ from openiop.accounts.models import (
 from openiop.attendance import services as attendance_services
 from openiop.attendance.models import Attendance, CheckIn, EngagementAlert
 from openiop.core.models import AuditEvent, Sequence
+from openiop.family.models import EducationArticle, FamilyAttendance, FamilyInvitation
 from openiop.instruments import services as instrument_services
 from openiop.instruments.definitions import all_definitions
 from openiop.instruments.models import InstrumentResponse, InstrumentSetting, SafetyAlert
@@ -60,8 +61,10 @@ from openiop.intake.models import (
     PreScreen,
     Referral,
 )
+from openiop.letters.models import LetterRequest, LetterVerification
 from openiop.notes import groups as group_notes
 from openiop.notes.models import Addendum, GroupNote, Note
+from openiop.notify.models import Preference as NotifyPreference
 from openiop.participants import services as participant_services
 from openiop.participants.choices import EpisodeStatus as S
 from openiop.participants.models import Contact, Episode, EpisodeTransition, Participant
@@ -75,6 +78,8 @@ from openiop.plans.models import (
     Problem,
     TreatmentPlan,
 )
+from openiop.portal.models import Invitation as PortalInvitation
+from openiop.portal.models import OneTapLink, PortalAccount
 from openiop.privacy import emergency as privacy_emergency
 from openiop.privacy.models import AmendmentRequest, Consent, Disclosure, EmergencyAccess
 from openiop.programs.models import Program, Room, SessionType, Site, Topic, Track
@@ -202,6 +207,19 @@ FINGERPRINTED = [
     AmendmentRequest,
     # --- H6: consents ---
     Consent,
+    # --- B: family involvement (and the family portal's invitations) ---
+    FamilyInvitation,
+    FamilyAttendance,
+    EducationArticle,
+    PortalInvitation,
+    # --- D: attendance letters (requests and what each letter states) ---
+    LetterRequest,
+    LetterVerification,
+    # --- C: notification preferences ---
+    NotifyPreference,
+    # --- A: portal accounts (language, ended) and one-tap links (used) ---
+    PortalAccount,
+    OneTapLink,
 ]
 
 
@@ -3693,6 +3711,773 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
+# --- B: family involvement: a family session's invitations and family attendance, a
+# withdrawn invitation, a family portal invitation, education articles. The records are
+# made by `b_family_records` (hostile_world): world.active's family appointment in two days
+# with Jordan (family_contact) invited (add_family_portal), Riley (b_riley) with a consent
+# in force and not invited, Casey (b_casey) with no consent, Drew (b_drew) whose consent
+# was revoked; a family workshop today with Jordan invited (b_today), one yesterday with
+# Jordan marked present (b_attended), a cancelled one (b_cancelled); the articles of
+# add_education -------------------------------------------------------------------------
+
+
+def b_session(name: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.records[name].pk}
+
+
+def b_invitation(session: str, invitation: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.records[session].pk, "invitation_pk": w.records[invitation].pk}
+
+
+def b_contact(name: str, participant: str = "active") -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.participants[participant].pk, "contact_pk": w.records[name].pk}
+
+
+def b_article(name: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.records[name].pk}
+
+
+def b_mark(w: World, field: str) -> str:
+    return f"{field}_{w.family_contact.pk}"
+
+
+B_ARTICLE_KINDS = {
+    "title": TEXT,
+    "summary": TEXT,
+    "body": TEXT,
+    "section": CHOICE,
+    "audience": CHOICE,
+    "language": CHOICE,
+    "position": INT,
+}
+B_ARTICLE_REQUIRED = ("title", "body", "section", "audience", "language", "position")
+
+
+def b_article_valid(w: World) -> Payload:
+    return {
+        "title": "When someone you love is in treatment",
+        "summary": "What to expect in the first weeks.",
+        "body": "Treatment takes time.\n\nFamilies help most by listening.",
+        "section": "education",
+        "audience": "family",
+        "language": "es",
+        "position": "5",
+    }
+
+
+B_ARTICLE_CASES: dict[str, Case] = {
+    "position over 1000": replace(position="1001"),
+    "position negative": replace(position="-3"),
+    "a title of spaces": replace(title="    "),
+    "a body of spaces": replace(body="   \n  "),
+    "a body over 20,000": replace(body="b" * 20001),
+    "a title over 160": replace(title="t" * 161),
+    "a summary over 300": replace(summary="s" * 301),
+    "as the counsellor": replace(**{AS: "counsellor"}),
+    "as the admin": replace(**{AS: "admin"}),
+}
+
+FAMILY_ENDPOINTS: dict[str, Endpoint] = {
+    "family:session[invite]": Endpoint(
+        "family:session",
+        "counsellor",
+        b_session("family_session"),
+        {"action": CHOICE, "contacts": M2M},
+        ("action", "contacts"),
+        lambda w: {"action": "invite", "contacts": [w.b_riley.pk]},
+        {
+            "a family member without a consent": replace(contacts=lambda w: [w.b_casey.pk]),
+            "a family member whose consent was revoked": replace(contacts=lambda w: [w.b_drew.pk]),
+            "one allowed, one without consent": replace(
+                contacts=lambda w: [w.b_riley.pk, w.b_casey.pk]
+            ),
+            "someone already invited": replace(contacts=lambda w: [w.family_contact.pk]),
+            "another program's contact": replace(contacts=lambda w: [w.b_foreign_contact.pk]),
+            "a removed contact": replace(contacts=lambda w: [w.b_removed_contact.pk]),
+            "a session that is over": replace(**{KW: b_session("b_attended")}),
+            "a cancelled session": replace(**{KW: b_session("b_cancelled")}),
+            "a group session": replace(**{KW: b_session("session")}),
+            "a session that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+            "another program's session": replace(**{KW: b_session("b_foreign_session")}),
+            "an unknown action": replace(action="delete"),
+            "as billing": replace(**{AS: "billing"}),
+            "as intake": replace(**{AS: "intake"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "family:session[attendance]": Endpoint(
+        "family:session",
+        "counsellor",
+        b_session("b_today"),
+        {"action": CHOICE},
+        ("action",),
+        lambda w: {
+            "action": "attendance",
+            b_mark(w, "status"): "present",
+            b_mark(w, "note"): "Came with the participant's sister.",
+        },
+        {
+            "a mark that does not exist": lambda w, v: {**v, b_mark(w, "status"): "late"},
+            "a mark with NUL": lambda w, v: {**v, b_mark(w, "status"): "present\x00"},
+            "a mark, several values": lambda w, v: {**v, b_mark(w, "status"): ["present", "x"]},
+            "a note with NUL": lambda w, v: {**v, b_mark(w, "note"): "ok\x00"},
+            "a note over 300": lambda w, v: {**v, b_mark(w, "note"): "n" * 301},
+            "a note of 100,000": lambda w, v: {**v, b_mark(w, "note"): HUGE},
+            "a session in the future": replace(**{KW: b_session("family_session")}),
+            "a cancelled session": replace(**{KW: b_session("b_cancelled")}),
+            "a group session": replace(**{KW: b_session("session")}),
+            "as billing": replace(**{AS: "billing"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "family:cancel_invitation": Endpoint(
+        "family:cancel_invitation",
+        "counsellor",
+        b_invitation("family_session", "family_invitation"),
+        {"reason": TEXT},
+        ("reason",),
+        lambda w: {"reason": "The participant asked us not to invite them this week."},
+        {
+            "an invitation already withdrawn": replace(
+                **{KW: b_invitation("b_today", "b_withdrawn")}
+            ),
+            "an invitation with attendance recorded": replace(
+                **{KW: b_invitation("b_attended", "b_attended_invitation")}
+            ),
+            "another session's invitation": replace(
+                **{KW: b_invitation("family_session", "b_today_invitation")}
+            ),
+            "an invitation that does not exist": replace(
+                **{KW: lambda w: {"pk": w.family_session.pk, "invitation_pk": int(TOO_BIG_INT)}}
+            ),
+            "reason over 300": replace(reason="r" * 301),
+            "as billing": replace(**{AS: "billing"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "participant_family:portal_invite": Endpoint(
+        "participant_family:portal_invite",
+        "counsellor",
+        b_contact("b_riley"),
+        {"channel": CHOICE, "sent_to": TEXT, "language": CHOICE},
+        ("channel", "language"),
+        lambda w: {"channel": "printed", "sent_to": "", "language": "es"},
+        {
+            "a family member without a consent": replace(**{KW: b_contact("b_casey")}),
+            "a family member whose consent was revoked": replace(**{KW: b_contact("b_drew")}),
+            "a family member with an account": replace(**{KW: b_contact("family_contact")}),
+            "another participant's contact": replace(
+                **{KW: b_contact("b_riley", participant="referred")}
+            ),
+            "another program's contact": replace(
+                **{KW: b_contact("b_foreign_contact", participant="foreign")}
+            ),
+            "a removed contact": replace(**{KW: b_contact("b_removed_contact")}),
+            "email that is not an email": replace(channel="email", sent_to="not-an-email"),
+            "a text without a number": replace(channel="sms", sent_to="call me"),
+            "as billing": replace(**{AS: "billing"}),
+            "as compliance": replace(**{AS: "compliance"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "education:new": Endpoint(
+        "education:new",
+        "director",
+        lambda w: {},
+        {**B_ARTICLE_KINDS, "program": FK},
+        (*B_ARTICLE_REQUIRED, "program"),
+        lambda w: {**b_article_valid(w), "program": w.program.pk},
+        {
+            **B_ARTICLE_CASES,
+            "another program": replace(program=lambda w: w.other_program.pk),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "education:edit": Endpoint(
+        "education:edit",
+        "director",
+        b_article("article"),
+        {**B_ARTICLE_KINDS, "version": INT},
+        B_ARTICLE_REQUIRED,
+        lambda w: {**b_article_valid(w), "version": w.article.version},
+        {
+            **B_ARTICLE_CASES,
+            "a stale version": replace(version=lambda w: w.article.version - 1),
+            "no version": lambda w, v: {k: x for k, x in v.items() if k != "version"},
+            "an article that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+            "another program's article": replace(**{KW: b_article("b_foreign_article")}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "education:state": Endpoint(
+        "education:state",
+        "director",
+        b_article("article"),
+        {"action": CHOICE},
+        ("action",),
+        lambda w: {"action": "unpublish"},
+        {
+            "publish what is published": replace(action="publish"),
+            "restore what is not retired": replace(action="restore"),
+            "publish a retired article": replace(
+                action="publish", **{KW: b_article("retired_article")}
+            ),
+            "unpublish a draft": replace(**{KW: b_article("draft_article")}),
+            "another program's article": replace(**{KW: b_article("b_foreign_article")}),
+            "as the counsellor": replace(**{AS: "counsellor"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    # The family member's language, in the family portal (the portal's own form).
+    "family_portal:settings": Endpoint(
+        "family_portal:settings",
+        "portal_family",
+        lambda w: {},
+        {"language": CHOICE},
+        ("language",),
+        lambda w: {"language": "es"},
+        {
+            "French": replace(language="fr"),
+            "as a staff member": replace(**{AS: "counsellor"}),
+            "as the participant": replace(**{AS: "portal_participant"}),
+            "with no consent in force": replace(**{AS: "b_lapsed_family"}),
+        },
+    ),
+}
+ENDPOINTS.update(FAMILY_ENDPOINTS)
+
+
+def b_family_records(world: World) -> None:
+    """The family records the B endpoints need (see the comment above FAMILY_ENDPOINTS)."""
+    from openiop.family import services as family
+    from openiop.family.models import EducationArticle
+    from openiop.privacy import services as privacy
+    from openiop.testing import (
+        add_education,
+        add_family_portal,
+        family_consent_input,
+        make_family_session,
+    )
+
+    add_family_portal(world)
+    add_education(world)
+    counsellor, today = world.counsellor, world.program.today()
+
+    def contact(name: str, participant: Participant, **extra: Any) -> Contact:
+        return Contact.objects.create(
+            participant=participant, name=name, relationship="sibling", **extra
+        )
+
+    riley = world.records["b_riley"] = contact("Riley Active", world.active)
+    privacy.record_consent(world.active, family_consent_input(riley), actor=counsellor)
+    world.records["b_casey"] = contact("Casey Active", world.active)
+    drew = world.records["b_drew"] = contact("Drew Active", world.active)
+    privacy.revoke_consent(
+        privacy.record_consent(world.active, family_consent_input(drew), actor=counsellor),
+        actor=counsellor,
+        revoked_on=today,
+        note="Revoked in writing at group",
+    )
+    world.records["b_removed_contact"] = contact("Gone Active", world.active, voided=True)
+    world.records["b_foreign_contact"] = contact("Far Foreign", world.foreign)
+    jordan = world.family_contact
+    # A workshop today (Jordan invited, Riley's withdrawn), one yesterday (Jordan present),
+    # a cancelled one tomorrow evening.
+    today_session = world.records["b_today"] = make_family_session(
+        world, day=today, kind="family_workshop", start=dt.time(0, 5)
+    )
+    world.records["b_today_invitation"], withdrawn = family.invite_to_session(
+        today_session, [jordan, riley], actor=counsellor
+    )
+    world.records["b_withdrawn"] = family.cancel_invitation(
+        withdrawn, actor=counsellor, reason="Could not come"
+    )
+    yesterday = world.records["b_attended"] = make_family_session(
+        world, day=today - dt.timedelta(days=1), kind="family_workshop", start=dt.time(19)
+    )
+    # Invited the day before (a session that is over takes no new invitations).
+    (world.records["b_attended_invitation"],) = family.invite_to_session(
+        yesterday, [jordan], actor=counsellor, today=yesterday.date, notify=False
+    )
+    family.record_family_attendance(
+        yesterday, {jordan.pk: family.Entry("present")}, actor=counsellor
+    )
+    cancelled = world.records["b_cancelled"] = make_family_session(
+        world, day=today + dt.timedelta(days=1), kind="family_workshop", start=dt.time(19)
+    )
+    family.invite_to_session(cancelled, [jordan], actor=counsellor)
+    from openiop.scheduling import services as schedule
+
+    schedule.cancel_session(cancelled, actor=counsellor, reason="Facilitator ill")
+    world.records["b_foreign_session"] = Session.objects.create(
+        program=world.other_program,
+        kind="family_workshop",
+        session_type=SessionType.objects.create(
+            program=world.other_program, name="Family", category="family"
+        ),
+        title="Their workshop",
+        date=today + dt.timedelta(days=3),
+        starts_at=Session.objects.get(pk=world.family_session.pk).starts_at + dt.timedelta(days=1),
+        ends_at=Session.objects.get(pk=world.family_session.pk).ends_at + dt.timedelta(days=1),
+    )
+    # Drew's family portal account: Drew's consent was revoked.
+    from openiop.testing import add_portal, make_portal_user
+
+    add_portal(world)
+    world.records["b_lapsed_family"] = make_portal_user(
+        world.active, kind="family", contact=drew, username="b-lapsed-family"
+    )
+    world.records["b_foreign_article"] = EducationArticle.objects.create(
+        program=world.other_program, title="Theirs", body="Their text."
+    )
+
+
+# --- D: attendance letters. world.consent (add_privacy) names Acme Logistics, employer, for
+# employment, enrolment and attendance; `d_letter_records` (hostile_world) makes
+# world.letter_request (waiting, asked in the portal by "portal_participant"),
+# d_declined (declined), d_other (world.referred's, waiting) and d_foreign (another
+# program's participant's, waiting) ------------------------------------------------------
+# The public verification page (`verify_letter`) is not an Endpoint here: a genuine code
+# answers 200 in place (the code never goes into a redirect's address) and unknown codes
+# are counted for the throttle; its hostile input is in letters/tests/test_verify.py.
+
+
+def day_fn(offset: int) -> Callable[[World], str]:
+    return lambda w: day(w, offset)
+
+
+def d_letter(name: str, participant: str = "active") -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.participants[participant].pk, "request_pk": w.records[name].pk}
+
+
+D_STAFF_LETTER_KINDS = {
+    "consent": FK,
+    "recipient_kind": CHOICE,
+    "recipient_name": TEXT,
+    "recipient_address": TEXT,
+    "period_start": DATE,
+    "period_end": DATE,
+}
+D_STAFF_LETTER_REQUIRED = ("recipient_kind", "recipient_name", "period_start", "period_end")
+
+
+def d_staff_letter_valid(w: World) -> Payload:
+    return {
+        "consent": "",
+        "recipient_kind": "employer",
+        "recipient_name": "Acme Logistics",
+        "recipient_address": "12 Dock Road, Portland",
+        "period_start": day(w, -14),
+        "period_end": day(w, 0),
+    }
+
+
+D_STAFF_LETTER_CASES: dict[str, Case] = {
+    "a recipient the consent does not name": replace(recipient_name="Beta Foods"),
+    "a court the consent does not name": replace(
+        recipient_kind="legal", recipient_name="County Adult Probation"
+    ),
+    "someone else, not named in a consent": replace(
+        recipient_kind="other", recipient_name="Harbor Housing"
+    ),
+    "a consent of another participant": replace(consent=lambda w: 999999),
+    "the TPO consent as recipient": replace(consent=lambda w: w.tpo_consent.pk),
+    "a period ending before it starts": replace(period_start=day_fn(-1), period_end=day_fn(-2)),
+    "a period ending tomorrow": replace(period_end=day_fn(1)),
+    "a period of five years": replace(period_start=day_fn(-5 * 365)),
+    "a recipient over 200": replace(recipient_name="r" * 201),
+    "as billing": replace(**{AS: "billing"}),
+    "as lab": replace(**{AS: "lab"}),
+    "as the outsider": replace(**{AS: "outsider"}),
+}
+
+LETTER_ENDPOINTS: dict[str, Endpoint] = {
+    "participant_letters:new": Endpoint(
+        "participant_letters:new",
+        "counsellor",
+        lambda w: {"pk": w.active.pk},
+        D_STAFF_LETTER_KINDS,
+        D_STAFF_LETTER_REQUIRED,
+        d_staff_letter_valid,
+        {
+            **D_STAFF_LETTER_CASES,
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "a participant that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+        },
+    ),
+    "participant_letters:produce": Endpoint(
+        "participant_letters:produce",
+        "counsellor",
+        d_letter("letter_request"),
+        D_STAFF_LETTER_KINDS,
+        D_STAFF_LETTER_REQUIRED,
+        d_staff_letter_valid,
+        {
+            **D_STAFF_LETTER_CASES,
+            "a declined request": replace(**{KW: d_letter("d_declined")}),
+            "another participant's request": replace(
+                **{KW: lambda w: {"pk": w.active.pk, "request_pk": w.d_other.pk}}
+            ),
+            "another program's request": replace(**{KW: d_letter("d_foreign", "foreign")}),
+            "a request that does not exist": replace(
+                **{KW: lambda w: {"pk": w.active.pk, "request_pk": int(TOO_BIG_INT)}}
+            ),
+        },
+    ),
+    "participant_letters:decline": Endpoint(
+        "participant_letters:decline",
+        "counsellor",
+        d_letter("letter_request"),
+        {"reason": TEXT},
+        ("reason",),
+        lambda w: {"reason": "There is no consent for this employer; Pat will sign one first."},
+        {
+            "a declined request": replace(**{KW: d_letter("d_declined")}),
+            "another participant's request": replace(
+                **{KW: lambda w: {"pk": w.active.pk, "request_pk": w.d_other.pk}}
+            ),
+            "another program's request": replace(**{KW: d_letter("d_foreign", "foreign")}),
+            "a reason over 500": replace(reason="r" * 501),
+            "as billing": replace(**{AS: "billing"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "portal_letters:new": Endpoint(
+        "portal_letters:new",
+        "portal_participant",
+        lambda w: {},
+        {
+            "recipient_kind": CHOICE,
+            "recipient_name": TEXT,
+            "recipient_address": TEXT,
+            "period_start": DATE,
+            "period_end": DATE,
+            "note": TEXT,
+        },
+        ("recipient_kind", "recipient_name", "period_start", "period_end"),
+        lambda w: {
+            "recipient_kind": "legal",
+            "recipient_name": "Officer T. Grant, County Adult Probation",
+            "recipient_address": "County Justice Center",
+            "period_start": day(w, -30),
+            "period_end": day(w, 0),
+            "note": "",
+        },
+        {
+            "a kind the form does not offer": replace(recipient_kind="provider"),
+            "a period ending before it starts": replace(
+                period_start=day_fn(-1), period_end=day_fn(-2)
+            ),
+            "a period ending next year": replace(period_end=day_fn(365)),
+            "a period of five years": replace(period_start=day_fn(-5 * 365)),
+            "a note over 500": replace(note="n" * 501),
+            "as a staff member": replace(**{AS: "counsellor"}),
+        },
+    ),
+    "portal_letters:detail[withdraw]": Endpoint(
+        "portal_letters:detail",
+        "portal_participant",
+        lambda w: {"request_pk": w.letter_request.pk},
+        {"action": CHOICE},
+        ("action",),
+        lambda w: {"action": "withdraw"},
+        {
+            "a declined request": replace(**{KW: lambda w: {"request_pk": w.d_declined.pk}}),
+            "another participant's request": replace(
+                **{KW: lambda w: {"request_pk": w.d_other.pk}}
+            ),
+            "another program's request": replace(**{KW: lambda w: {"request_pk": w.d_foreign.pk}}),
+            "a request that does not exist": replace(**{KW: {"request_pk": int(TOO_BIG_INT)}}),
+            "as a staff member": replace(**{AS: "counsellor"}),
+        },
+    ),
+}
+ENDPOINTS.update(LETTER_ENDPOINTS)
+
+
+# --- C: notifications. The participant's message preferences in the portal
+# ("portal_participant", world.active's account) -------------------------------------------
+NOTIFY_ENDPOINTS: dict[str, Endpoint] = {
+    "portal_notify:preferences": Endpoint(
+        "portal_notify:preferences",
+        "portal_participant",
+        lambda w: {},
+        {
+            "sms_on": BOOL,
+            "email_on": BOOL,
+            "reminders_on": BOOL,
+            "check_in_links_on": BOOL,
+            "quiet_start": CHOICE,
+            "quiet_end": CHOICE,
+            "show_program_name": BOOL,
+        },
+        ("quiet_start", "quiet_end"),
+        lambda w: {
+            "sms_on": "on",
+            "reminders_on": "on",
+            "check_in_links_on": "on",
+            "quiet_start": "22:00",
+            "quiet_end": "07:00",
+        },
+        {
+            "quiet hours of 23 hours": replace(quiet_start="08:00", quiet_end="07:00"),
+            "a time off the half hour": replace(quiet_start="22:15"),
+            "an hour that does not exist": replace(quiet_end="25:00"),
+            "a time with seconds": replace(quiet_end="07:00:00"),
+            "as a staff member": replace(**{AS: "counsellor"}),
+            "as the family account": replace(**{AS: "portal_family"}),
+        },
+    ),
+}
+ENDPOINTS.update(NOTIFY_ENDPOINTS)
+
+
+# --- A: the participant portal. Made by `a_portal_records` (hostile_world): world.active's
+# portal account ("portal_participant"), a one-tap check-in link and a GAD-7 link of
+# world.active (GAD-7 is due), Ari (a_invitee, active, no account) with an unused
+# printed invitation (a_invitation; its link a_invitation_raw). -----------------------------
+A_CHECK_IN_KINDS = {
+    "mood": SCALE,
+    "craving": SCALE,
+    "used": CHOICE,
+    "substances": TEXT,
+    "stress": SCALE,
+    "sleep_hours": DECIMAL,
+    "note": TEXT,
+}
+A_CHECK_IN_REQUIRED = ("mood", "craving", "used", "stress", "sleep_hours")
+A_GAD7_KINDS = {f"item_{i}": SCALE for i in range(1, 8)}
+
+
+def a_check_in_valid(w: World) -> Payload:
+    return {
+        "mood": "6",
+        "craving": "2",
+        "used": "no",
+        "substances": "",
+        "stress": "3",
+        "sleep_hours": "7.5",
+        "note": "Good day.",
+    }
+
+
+A_CHECK_IN_CASES: dict[str, Case] = {
+    "use reported without what": replace(used="yes", substances=""),
+    "what was used without use": replace(used="no", substances="beer"),
+    "mood 0": replace(mood="0"),
+    "sleep with two decimals": replace(sleep_hours="7.25"),
+}
+
+
+def a_onetap(name: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"token": w.records[name]}
+
+
+def a_portal_records(world: World) -> None:
+    from openiop.portal import onetap
+    from openiop.portal import services as portal
+    from openiop.testing import add_portal
+
+    add_portal(world)
+    for name, options in (
+        ("a_onetap_check_in", {"purpose": "check_in"}),
+        ("a_onetap_gad7", {"purpose": "instrument", "instrument_code": "GAD-7"}),
+    ):
+        world.records[name] = onetap.issue(world.active, **options)[3:]  # after "/t/"
+    world.records["a_onetap_used"] = onetap.issue(world.active, purpose="check_in")[3:]
+    OneTapLink.objects.filter(pk=OneTapLink.objects.latest("pk").pk).update(
+        used_at=dt.datetime.now(tz=dt.UTC)
+    )
+    invitee = make_participant(
+        world.program, world.intake, last="Invitee", first="Ari", status=S.ACTIVE
+    )
+    world.participants["a_invitee"] = invitee
+    # The first invitation is withdrawn when the second is made.
+    for name in ("a_invitation_withdrawn", "a_invitation_raw"):
+        world.records["a_invitation"], world.records[name] = portal.invite(
+            invitee, kind="participant", channel="printed", actor=world.counsellor
+        )
+
+
+A_ENDPOINTS: dict[str, Endpoint] = {
+    "participant_portal:invite": Endpoint(
+        "participant_portal:invite",
+        "counsellor",
+        lambda w: {"pk": w.a_invitee.pk},
+        {"channel": CHOICE, "sent_to": TEXT, "language": CHOICE},
+        ("channel", "language"),
+        lambda w: {"channel": "printed", "sent_to": "", "language": "es"},
+        {
+            "email without an address": replace(channel="email", sent_to=""),
+            "email to something that is not an address": replace(
+                channel="email", sent_to="ari at home"
+            ),
+            "a text to a number too short": replace(channel="sms", sent_to="555"),
+            "a language the portal does not speak": replace(language="fr"),
+            "someone who already has an account": replace(**{KW: lambda w: {"pk": w.active.pk}}),
+            "someone not in care": replace(**{KW: lambda w: {"pk": w.referred.pk}}),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "as billing": replace(**{AS: "billing"}),
+            "as the participant": replace(**{AS: "portal_participant"}),
+        },
+    ),
+    "participant_portal:revoke": Endpoint(
+        "participant_portal:revoke",
+        "counsellor",
+        lambda w: {"pk": w.a_invitee.pk, "invitation_pk": w.a_invitation.pk},
+        {"reason": TEXT},
+        ("reason",),
+        lambda w: {"reason": "Sent to the wrong number"},
+        {
+            "another participant's invitation": replace(
+                **{KW: lambda w: {"pk": w.active.pk, "invitation_pk": w.a_invitation.pk}}
+            ),
+            "an invitation that does not exist": replace(
+                **{KW: lambda w: {"pk": w.a_invitee.pk, "invitation_pk": int(TOO_BIG_INT)}}
+            ),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
+    "participant_portal:end": Endpoint(
+        "participant_portal:end",
+        "counsellor",
+        lambda w: {"pk": w.active.pk, "account_pk": w.portal_participant.portal_account.pk},
+        {"reason": TEXT},
+        ("reason",),
+        lambda w: {"reason": "Lost their phone"},
+        {
+            "another participant's account": replace(
+                **{
+                    KW: lambda w: {
+                        "pk": w.a_invitee.pk,
+                        "account_pk": w.portal_participant.portal_account.pk,
+                    }
+                }
+            ),
+            "a reason over 300 characters": replace(reason="x" * 301),
+            "as billing": replace(**{AS: "billing"}),
+            "as the participant": replace(**{AS: "portal_participant"}),
+        },
+    ),
+    "portal:accept": Endpoint(
+        "portal:accept",
+        None,
+        lambda w: {"token": w.a_invitation_raw},
+        {
+            "username": TEXT,
+            "password": PASSWORD_KIND,
+            "password_again": PASSWORD_KIND,
+            "language": CHOICE,
+        },
+        ("username", "password", "password_again", "language"),
+        lambda w: {
+            "username": "ari.invitee",
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+            "language": "en",
+        },
+        {
+            "a username taken": replace(username="Counsellor"),
+            "a username with spaces": replace(username="ari invitee"),
+            "two different passwords": replace(password_again="plum-harbor-lantern-43"),
+            "a common password": replace(password="password1234", password_again="password1234"),
+            "a password of 129 characters": replace(password="p" * 129, password_again="p" * 129),
+            "a made-up link": replace(**{KW: {"token": "x" * 43}}),
+            "a withdrawn link": replace(
+                **{KW: lambda w: {"token": w.records["a_invitation_withdrawn"]}}
+            ),
+        },
+    ),
+    "portal:check_in": Endpoint(
+        "portal:check_in",
+        "portal_participant",
+        lambda w: {},
+        A_CHECK_IN_KINDS,
+        A_CHECK_IN_REQUIRED,
+        a_check_in_valid,
+        {**A_CHECK_IN_CASES, "as a staff member": replace(**{AS: "counsellor"})},
+    ),
+    "portal:questionnaire": Endpoint(
+        "portal:questionnaire",
+        "portal_participant",
+        lambda w: {"code": "GAD-7"},
+        A_GAD7_KINDS,
+        tuple(A_GAD7_KINDS),
+        lambda w: {name: "1" for name in A_GAD7_KINDS},
+        {
+            "an interview, not a self-report": replace(**{KW: {"code": "C-SSRS"}}),
+            "a questionnaire not due": replace(**{KW: {"code": "PHQ-9"}}),
+            "a questionnaire that does not exist": replace(**{KW: {"code": "NOPE"}}),
+            "as a staff member": replace(**{AS: "counsellor"}),
+        },
+    ),
+    "portal:settings": Endpoint(
+        "portal:settings",
+        "portal_participant",
+        lambda w: {},
+        {"language": CHOICE},
+        ("language",),
+        lambda w: {"language": "es"},
+        {"French": replace(language="fr"), "as a staff member": replace(**{AS: "counsellor"})},
+    ),
+    "onetap[check_in]": Endpoint(
+        "onetap",
+        None,
+        a_onetap("a_onetap_check_in"),
+        A_CHECK_IN_KINDS,
+        A_CHECK_IN_REQUIRED,
+        a_check_in_valid,
+        {
+            **A_CHECK_IN_CASES,
+            "a used link": replace(**{KW: a_onetap("a_onetap_used")}),
+            "a made-up link": replace(**{KW: {"token": "y" * 43}}),
+            "the questionnaire link with check-in answers": replace(
+                **{KW: a_onetap("a_onetap_gad7")}
+            ),
+        },
+    ),
+    "onetap[instrument]": Endpoint(
+        "onetap",
+        None,
+        a_onetap("a_onetap_gad7"),
+        A_GAD7_KINDS,
+        tuple(A_GAD7_KINDS),
+        lambda w: {name: "1" for name in A_GAD7_KINDS},
+        {
+            "an answer out of range": replace(item_1="4"),
+            "a used link": replace(**{KW: a_onetap("a_onetap_used")}),
+            "a made-up link": replace(**{KW: {"token": "z" * 43}}),
+        },
+    ),
+}
+ENDPOINTS.update(A_ENDPOINTS)
+
+
+def d_letter_records(world: World) -> None:
+    from openiop.letters import services as letters
+    from openiop.testing import add_letter_request
+
+    add_letter_request(world)
+    today = world.program.today()
+
+    def ask(participant: Participant) -> LetterRequest:
+        return letters.request_letter(
+            participant,
+            actor=world.counsellor,
+            recipient_kind="employer",
+            recipient_name="Acme Logistics",
+            period_start=today - dt.timedelta(days=7),
+            period_end=today,
+            via="staff",
+        )
+
+    world.records["d_declined"] = letters.decline(
+        ask(world.active), actor=world.counsellor, reason="Asked twice by mistake."
+    )
+    world.records["d_other"] = ask(world.referred)
+    world.records["d_foreign"] = ask(world.foreign)
+
+
 # --- H1: helpers of the sign-in security endpoints -----------------------------------------
 
 
@@ -3821,6 +4606,12 @@ def hostile_world(world: World) -> World:
     from openiop.testing import add_amendment
 
     add_amendment(world)
+    # --- B: family sessions, invitations, attendance, family contacts, articles ---
+    b_family_records(world)
+    # --- D: attendance letter requests (waiting, declined, another participant's) ---
+    d_letter_records(world)
+    # --- A: portal invitations, accounts and one-tap links ---
+    a_portal_records(world)
     return world
 
 
@@ -3873,7 +4664,9 @@ def send(client, login, world: World, ep: Endpoint, payload: Payload):
     url_name = payload.pop(URL, ep.url)
     client.logout()
     if persona is not None:
-        login(world.users[persona])
+        # Staff personas are world.users; a portal account is a record (e.g. D's
+        # "portal_participant", add_portal), never a staff persona.
+        login(world.users[persona] if persona in world.users else world.records[persona])
     url = reverse(url_name, kwargs=kwargs if kwargs is not None else ep.kwargs(world))
     if as_json:
         return client.post(url, data=json.dumps(payload), content_type="application/json")
@@ -3896,7 +4689,9 @@ def refusal_problem(ep: Endpoint, response) -> str | None:
         if not form.is_bound or not (form.errors or (inner is not None and inner.errors)):
             return "400 without a form error"
         return None
-    if code in (400, 403, 404, 409):
+    # 410: a link that worked once and no longer does (A: a used or expired invitation or
+    # one-tap link).
+    if code in (400, 403, 404, 409, 410):
         return None
     if code == 200 and ep.form_error_200:
         form = response.context["form"] if response.context else None

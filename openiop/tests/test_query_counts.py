@@ -127,7 +127,19 @@ LIST_QUERIES = FRAME + 7 + CHAIN
 #  43. history: every episode of the participant with program, track, counsellor
 #  44. history: the transitions of those episodes (prefetch_related, one query)
 #  45. banner: COUNT of the open safety alerts
-CHART_QUERIES = FRAME + 42 + CHAIN
+#  D (issue 9), attendance letters: +1, the participant's latest letter requests with
+#      their letters (records.disclose holders; after the consents section)
+#  C (issue 9), messages: +1, the participant's notification preferences (one more,
+#      the latest messages, for outbox readers: messages.view)
+#  A (issue 9), portal: +2, the participant's portal accounts (with user, contact and who
+#      ended them); their latest invitations (with contact and maker) (portal.invite
+#      holders)
+#  B (issue 9), family: +5 (family.manage holders), the participant's contacts; their
+#      consents and whether treatment ended (family.access.decisions_for, two queries for
+#      any number of contacts); the family portal accounts; the next family invitation
+CHART_QUERIES = FRAME + 42 + 1 + 1 + 2 + 5 + CHAIN
+# A participant without contacts: the family section stops after its first query.
+CHART_QUERIES_NO_CONTACTS = CHART_QUERIES - 4
 
 # core:today for a counsellor (panels in board order: safety alerts, alerts, attendance
 # and check-in alerts, my unsigned notes, plan reviews due, screens to review, sessions
@@ -155,8 +167,10 @@ CHART_QUERIES = FRAME + 42 + CHAIN
 #  22. instruments due: the programs' instrument settings (defaults filled in Python)
 #  23. instruments due: the latest administration per episode and instrument (GROUP BY)
 #  24. audit: INSERT the view event (core_auditevent)
+#  D (issue 9), attendance letters to produce: +1, the oldest requests waiting with a
+#      window COUNT (records.disclose holders)
 # No banner: the board shows the safety alerts in full.
-TODAY_QUERIES = FRAME + 21 + CHAIN
+TODAY_QUERIES = FRAME + 21 + 1 + CHAIN
 
 
 def today_session(world: World) -> None:
@@ -243,7 +257,7 @@ def pages(world: World, mine: Participant) -> dict[str, tuple[str, int]]:
         "chart": (reverse("participants:chart", kwargs={"pk": world.active.pk}), CHART_QUERIES),
         "chart of a grown participant": (
             reverse("participants:chart", kwargs={"pk": mine.pk}),
-            CHART_QUERIES,
+            CHART_QUERIES_NO_CONTACTS,
         ),
         "today": (reverse("core:today"), TODAY_QUERIES),
     }
@@ -451,7 +465,8 @@ MEASURES_QUERIES = FRAME + 10 + CHAIN
 #  12. instruments due: the user's episodes in care: none (intake staff have no
 #      caseload in care), so the settings and latest-administration queries do not run
 #  13. audit: INSERT the view event (core_auditevent)
-TODAY_INTAKE_QUERIES = FRAME + 10 + CHAIN
+#  D (issue 9), attendance letters to produce: +1 (as for a counsellor)
+TODAY_INTAKE_QUERIES = FRAME + 10 + 1 + CHAIN
 
 
 @pytest.mark.parametrize("narrowed", [False, True], ids=["whole-program", "care-team-only"])
@@ -494,7 +509,7 @@ def test_intake_and_measures_pages_run_the_same_queries_with_5_and_50_referrals(
         "chart of a participant admitted through intake": (
             supervisor,
             reverse("participants:chart", args=[admitted.pk]),
-            CHART_QUERIES,
+            CHART_QUERIES_NO_CONTACTS,
         ),
         "today (intake coordinator)": (intake, reverse("core:today"), TODAY_INTAKE_QUERIES),
     }

@@ -24,6 +24,14 @@ PUBLIC |= {"accounts:login_verify", "accounts:login_enrol"}
 # H2: the end of an idle session (POST only) shows the login page, even when the server
 # has already ended the session.
 PUBLIC |= {"core:idle_logout"}
+# Issue 9: the portal's sign-in and sign-out. The portal's own pages go through
+# `portal.access.portal_view` and have their rules in test_portal_access.PORTAL_RULES.
+PUBLIC |= {"portal:login", "portal:logout"}
+# A: accepting a portal invitation and one-tap links: the secret in the URL is the
+# credential (unknown → 404, used or expired → 410; portal.services, portal.onetap).
+PUBLIC |= {"portal:accept", "onetap", "onetap_thanks"}
+# D: the verification page of attendance letters, for whoever holds a letter.
+PUBLIC |= {"verify_letter"}
 
 
 @dataclass(frozen=True)
@@ -181,6 +189,72 @@ def amendment(name: str) -> Callable[[World], dict[str, Any]]:
 
         add_amendment(w)
         return {"pk": w.active.pk, "request_pk": w.records[name].pk}
+
+    return kwargs
+
+
+def letter_kw() -> Callable[[World], dict[str, Any]]:
+    """D: world.active's letter request, waiting (`add_letter_request`)."""
+
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.testing import add_letter_request
+
+        add_letter_request(w)
+        return {"pk": w.active.pk, "request_pk": w.records["letter_request"].pk}
+
+    return kwargs
+
+
+def message_kw() -> Callable[[World], dict[str, Any]]:
+    """C: an outbox message to world.active (`add_message`)."""
+
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.testing import add_message
+
+        add_message(w)
+        return {"pk": w.records["message"].pk}
+
+    return kwargs
+
+
+def portal_kw(what: str) -> Callable[[World], dict[str, Any]]:
+    """A: a portal invitation ("invitation", made by the counsellor, unused) or the portal
+    account (`add_portal`) of world.active."""
+
+    def kwargs(w: World) -> dict[str, Any]:
+        if what == "account":
+            from openiop.testing import add_portal
+
+            add_portal(w)
+            return {"pk": w.active.pk, "account_pk": w.portal_participant.portal_account.pk}
+        if "portal_invitation" not in w.records:
+            from openiop.portal import services
+
+            w.records["portal_invitation"], _raw = services.invite(
+                w.active, kind="participant", channel="printed", actor=w.counsellor
+            )
+        return {"pk": w.active.pk, "invitation_pk": w.portal_invitation.pk}
+
+    return kwargs
+
+
+def family_kw(what: str) -> Callable[[World], dict[str, Any]]:
+    """B: URL kwargs for the family pages (`add_family_portal`, `add_education`)."""
+
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.testing import add_education, add_family_portal
+
+        add_family_portal(w)
+        if what == "session":
+            return {"pk": w.family_session.pk}
+        if what == "invitation":
+            return {"pk": w.family_session.pk, "invitation_pk": w.family_invitation.pk}
+        if what == "participant":
+            return {"pk": w.active.pk}
+        if what == "contact":
+            return {"pk": w.active.pk, "contact_pk": w.family_contact.pk}
+        add_education(w)
+        return {"pk": w.article.pk}
 
     return kwargs
 
@@ -550,6 +624,46 @@ RULES: dict[str, Rule] = {
         "compliance", "lab", privacy_record("consent", "consent_pk"), outsider_404=True
     ),
     "privacy:consents": Rule("compliance", "billing"),
+    # --- A: the portal's staff pages (portal.invite): invite world.active, an invitation
+    # (its state; withdrawing it) and ending their portal account -----------------------
+    "participant_portal:invite": Rule("counsellor", "billing", p("active"), outsider_404=True),
+    "participant_portal:invitation": Rule(
+        "counsellor", "billing", portal_kw("invitation"), outsider_404=True
+    ),
+    "participant_portal:revoke": Rule(
+        "counsellor", "billing", portal_kw("invitation"), outsider_404=True
+    ),
+    "participant_portal:end": Rule(
+        "counsellor", "billing", portal_kw("account"), outsider_404=True
+    ),
+    # --- B: family involvement (family.manage: the family page of a family session and of
+    # a participant; portal.invite: a family portal invitation; education.edit: the
+    # education articles). world.family_session is world.active's family appointment with
+    # the family contact invited (add_family_portal); articles by add_education ---------
+    "family:session": Rule("counsellor", "billing", family_kw("session"), outsider_404=True),
+    "family:cancel_invitation": Rule(
+        "counsellor", "billing", family_kw("invitation"), outsider_404=True
+    ),
+    "participant_family:overview": Rule(
+        "counsellor", "billing", family_kw("participant"), outsider_404=True
+    ),
+    "participant_family:portal_invite": Rule(
+        "counsellor", "billing", family_kw("contact"), outsider_404=True
+    ),
+    "education:list": Rule("director", "counsellor"),
+    "education:new": Rule("director", "counsellor"),
+    "education:edit": Rule("director", "counsellor", family_kw("article"), outsider_404=True),
+    "education:state": Rule("director", "counsellor", family_kw("article"), outsider_404=True),
+    # --- D: attendance letters (records.disclose): the worklist, a letter from the chart,
+    # a request with its produce and decline forms (a GET shows the request) ------------
+    "letters:worklist": Rule("counsellor", "billing"),
+    "participant_letters:new": Rule("counsellor", "billing", p("active"), outsider_404=True),
+    "participant_letters:detail": Rule("compliance", "lab", letter_kw(), outsider_404=True),
+    "participant_letters:produce": Rule("counsellor", "billing", letter_kw(), outsider_404=True),
+    "participant_letters:decline": Rule("counsellor", "billing", letter_kw(), outsider_404=True),
+    # --- C: notifications (messages.view): the outbox and one message ----------------------
+    "notify:outbox": Rule("director", "counsellor"),
+    "notify:message": Rule("director", "counsellor", message_kw(), outsider_404=True),
 }
 
 
@@ -572,9 +686,15 @@ def all_url_names() -> dict[str, Any]:
     return names
 
 
+def portal_names() -> set[str]:
+    from openiop.tests.test_portal_access import PORTAL_RULES
+
+    return set(PORTAL_RULES)
+
+
 def test_every_url_has_a_rule():
     names = all_url_names()
-    missing = set(names) - set(RULES) - PUBLIC
+    missing = set(names) - set(RULES) - PUBLIC - portal_names()
     assert not missing, f"URL patterns without an access rule in RULES: {sorted(missing)}"
     assert not (set(RULES) - set(names)), "RULES names URLs that no longer exist"
 
@@ -583,6 +703,10 @@ def test_every_protected_view_declares_its_permission():
     for name, callback in all_url_names().items():
         if name in PUBLIC:
             assert getattr(callback, "openiop_public", False), f"{name} is not marked public"
+        elif name in portal_names():
+            assert getattr(
+                callback, "openiop_portal_view", False
+            ), f"{name} does not go through portal.access.portal_view"
         else:
             assert getattr(
                 callback, "openiop_staff_view", False
@@ -725,6 +849,8 @@ PERSONA_ANSWERS: dict[tuple[str, str], tuple[int, str]] = {
         ("participant_screening:review", persona): _NOT_THEIR_REVIEW
         for persona in ("director", "supervisor", "supervisee")
     },
+    # C: the administrator reads the outbox but is in no program: no participant's message.
+    ("notify:message", "admin"): (404, "in no program, so no participant's messages"),
     ("programs:create", "director"): _SITE_IS_ADMINS,
     ("programs:create", "outsider"): _SITE_IS_ADMINS,
     # H1: the rule gives only norole an authenticator; the others have no recovery codes

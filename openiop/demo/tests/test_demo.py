@@ -81,7 +81,8 @@ def test_demo_program_shape():
 
     admitted = Participant.objects.filter(episodes__admission_date__isnull=False).distinct()
     assert Consent.objects.filter(kind="tpo").count() == admitted.count()
-    assert Disclosure.objects.filter(channel="letter").count() == 5
+    # Five letters of the privacy demo and the attendance letter of the letters demo (D).
+    assert Disclosure.objects.filter(channel="letter").count() == 5 + 1
     revoked = Consent.objects.exclude(revoked_at=None)
     assert revoked.count() == 1
     assert not gate.consent_status(revoked.get(), DAY)[0]
