@@ -31,9 +31,11 @@ demo: $(VENV)/.installed
 	@echo ""
 	OPENIOP_DEMO=1 DEBUG=1 $(BIN)/openiop serve --port $(PORT)
 
-# One worker per core; a test file's tests stay on one worker (module-scoped fixtures such
-# as the demo program are built once). `make test PYTEST_ARGS=` runs in one process.
-PYTEST_ARGS ?= -n auto --dist loadfile
+# One worker per core. `--dist load` hands tests out in collection order, which keeps
+# pytest-django's order on every worker: tests that flush the database (live server,
+# transactional) run after those that need the migrations' seed data.
+# `make test PYTEST_ARGS=` runs in one process.
+PYTEST_ARGS ?= -n auto --dist load
 
 test: $(VENV)/.installed-test
 	OPENIOP_TESTING=1 $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -119,6 +119,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Issue 9: each request starts in English and drops the portal's language at its end.
+    "openiop.core.middleware.LanguageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside WhiteNoise, so static files and error pages get the CSP and the others too.
     "openiop.core.middleware.SecurityHeadersMiddleware",

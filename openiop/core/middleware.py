@@ -142,3 +142,22 @@ class IdleTimeoutMiddleware:
 def _is_form_post(request: HttpRequest) -> bool:
     kind = request.content_type or ""
     return kind in ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class LanguageMiddleware:
+    """Every request starts in the site's language and ends by dropping whatever language
+    it activated. The portal activates its account's language (issue 9, point 6); without
+    this reset, the next request served by the same thread would inherit it, and a staff
+    page would speak Spanish."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        from django.utils import translation
+
+        translation.activate(settings.LANGUAGE_CODE)
+        try:
+            return self.get_response(request)
+        finally:
+            translation.deactivate()

@@ -25,7 +25,7 @@ class PortalSignInForm(SignInForm):
         ),
         "locked": _(
             "Too many tries. For your safety this account is locked for a while; try "
-            "again later or ask your counsellor."
+            "again later or call the program."
         ),
     }
 

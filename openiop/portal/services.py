@@ -244,7 +244,7 @@ def revoke_invitation(invitation: Invitation, *, actor: Any, reason: str) -> Inv
 
 
 def _unusable(invitation: Invitation | None, now: dt.datetime) -> InvitationUnusable | None:
-    ask = _("Ask your counsellor for a new link.")
+    ask = _("Ask the program for a new link.")
     if invitation is None:
         return InvitationUnusable("unknown", _("This invitation link is not valid.") + " " + ask)
     if invitation.accepted_at is not None:
@@ -252,7 +252,7 @@ def _unusable(invitation: Invitation | None, now: dt.datetime) -> InvitationUnus
             "used",
             _("This invitation link was already used. Sign in with the username you chose.")
             + " "
-            + _("If you cannot, ask your counsellor for a new link."),
+            + _("If you cannot, ask the program for a new link."),
         )
     if invitation.revoked_at is not None:
         return InvitationUnusable("revoked", _("This invitation link was withdrawn.") + " " + ask)
@@ -314,7 +314,7 @@ def accept(raw_token: str, *, username: str, password: str, language: str) -> Us
                 "not_in_care",
                 _("This invitation can no longer be used.")
                 + " "
-                + _("Ask your counsellor for a new link."),
+                + _("Ask the program for a new link."),
             )
         if invitation.kind == PortalKind.FAMILY and (
             contact is None or contact.voided or _family_refusal(contact)

@@ -63,3 +63,20 @@ def test_the_idle_logout_of_a_portal_page_shows_the_portal_sign_in(participant):
     response = client.post(reverse("core:idle_logout"), {"next": reverse("portal:home")})
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("portal:login"))
+
+
+def test_a_spanish_portal_page_leaves_the_next_staff_page_in_english(participant):
+    """The portal activates Spanish for its page; the next request on the same thread
+    (a staff page here) must not inherit it (core.middleware.LanguageMiddleware)."""
+    from django.utils import translation
+
+    portal = Client()
+    portal.force_login(make_portal_user(participant, language="es"))
+    assert 'lang="es"' in portal.get(reverse("portal:home")).content.decode()
+    assert translation.get_language() == "en-us"
+    staff = Client()
+    from openiop.accounts.models import User
+
+    staff.force_login(User.objects.get(username="counsellor"))
+    response = staff.get(reverse("scheduling:calendar"), {"week": "not-a-date"})
+    assert "Introduzca" not in response.content.decode()

@@ -110,7 +110,7 @@ def test_an_expired_or_used_link_says_to_ask_for_a_new_one(client, world):
     with time_machine.travel(timezone.now() + dt.timedelta(days=8), tick=False):
         response = client.get(url)
     assert response.status_code == 410
-    assert "ask your counsellor for a new link" in html(response).lower()
+    assert "ask the program for a new link" in html(response).lower()
     client.post(url, accept_payload())
     client.logout()
     used = client.get(url)
