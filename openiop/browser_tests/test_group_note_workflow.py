@@ -172,6 +172,15 @@ def test_the_group_note_autosaves_while_typing_and_a_reload_keeps_the_text(
     page.keyboard.type(" Quiet today.")
     page.get_by_label("What was done").click()  # leaving the box saves it
     expect(status).to_contain_text("Draft saved", timeout=15000)
+    # The status may still show the earlier save: wait until this one is in the database
+    # (a busy machine made the reload below race it).
+    for _ in range(60):
+        if any(
+            (entry.sections or {}).get("response", "").endswith("Quiet today.")
+            for entry in Note.objects.filter(group_note=note, voided=False)
+        ):
+            break
+        page.wait_for_timeout(250)
 
     page.reload()
     expect(page.get_by_label("What was done")).to_have_value(

@@ -85,7 +85,8 @@ def test_curriculum_psychoeducation_and_telehealth():
 
 
 def test_past_sessions_have_attendance_and_future_ones_do_not():
-    past = Session.objects.filter(date__lt=DAY)
+    # Family workshops (issue 9) take family attendance, not participants' (family app).
+    past = Session.objects.filter(date__lt=DAY).exclude(kind="family_workshop")
     assert past.count() > 100
     assert not past.filter(attendance_taken_at__isnull=True).exists()
     assert not Session.objects.filter(date__gte=DAY, attendance_taken_at__isnull=False).exists()
@@ -136,11 +137,12 @@ def test_check_ins_drift_and_report_use():
         "alcohol",
         "cannabis",
     }
-    # Every check-in is on a day the participant came.
+    # Every check-in staff recorded in group is on a day the participant came (the
+    # demo's portal check-ins, issue 9, are made from home on any day).
     attended = set(
         Attendance.objects.filter(status__in=ATTENDED).values_list("episode_id", "session__date")
     )
-    assert all((c.episode_id, c.day) in attended for c in check_ins)
+    assert all((c.episode_id, c.day) in attended for c in check_ins.filter(source="staff"))
 
 
 def test_appointments_past_and_upcoming():

@@ -10,6 +10,7 @@ import json
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from openiop.core.models import AuditEvent
 from openiop.letters import verify
@@ -94,7 +95,7 @@ def test_a_genuine_code_confirms_the_letter_and_shows_what_it_states(client, wor
     # The total is a data cell (a <th> there is a header describing no cells: axe-core).
     assert f'<td class="num" data-total><strong>{letter.total_hours}</strong></td>' in body
     admitted = world.active.current_episode.admission_date
-    assert f"Admitted {admitted.day} {admitted:%B} {admitted.year}" in body
+    assert f"Admitted {date_format(admitted, 'DATE_FORMAT')}" in body
 
 
 def test_the_page_shows_no_more_than_the_letter(client, world, letter):
