@@ -115,6 +115,10 @@ INSTALLED_APPS = [
     "openiop.notify",
     "openiop.family",
     "openiop.letters",
+    # Issue 10: discharge and aftercare, alumni follow-up, outcomes and TEDS.
+    "openiop.discharge",
+    "openiop.alumni",
+    "openiop.outcomes",
     "openiop.demo",
 ]
 

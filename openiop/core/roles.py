@@ -90,6 +90,18 @@ class Perm(models.TextChoices):
     )
     EDUCATION_EDIT = "education.edit", "Write the education material families and participants read"
     MESSAGES_VIEW = "messages.view", "See the outbox of reminders and notices sent to people"
+    # Issue 10: discharge, aftercare, alumni follow-up, outcomes and state reporting.
+    DISCHARGE_WRITE = (
+        "discharge.write",
+        "Discharge participants; write and sign discharge summaries and aftercare plans",
+    )
+    ALUMNI_FOLLOW_UP = (
+        "alumni.follow_up",
+        "Call alumni for their follow-ups and record what they say; run alumni events",
+    )
+    OUTCOMES_VIEW = "outcomes.view", "See the program's outcomes dashboard (figures, no names)"
+    TEDS_RECORD = "teds.record", "Record the TEDS state-reporting items of an admission"
+    TEDS_EXPORT = "teds.export", "Export TEDS admission and discharge records for the state"
 
 
 class Role(models.TextChoices):
@@ -140,6 +152,8 @@ _GROUP_WORK = {
     Perm.ATTENDANCE_TAKE,
     Perm.FAMILY_MANAGE,
 }
+# Issue 10: discharge, the summary and aftercare plan, and alumni follow-up and events.
+_AFTER_DISCHARGE = {Perm.DISCHARGE_WRITE, Perm.ALUMNI_FOLLOW_UP}
 
 # Each role sees what its work needs (issue 3, point 7): lab sees identity and screening;
 # billing sees coverage, attendance and billing but not clinical notes; compliance sees
@@ -164,6 +178,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _PRIVACY_WORK
         | {Perm.AMENDMENT_DECIDE, Perm.EMERGENCY_REVIEW}
         | {Perm.EDUCATION_EDIT, Perm.MESSAGES_VIEW}
+        | _AFTER_DISCHARGE
+        | {Perm.OUTCOMES_VIEW, Perm.TEDS_RECORD, Perm.TEDS_EXPORT}
     ),
     Role.INTAKE: frozenset(
         _CLINICAL_READ
@@ -178,6 +194,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             # Intake books first appointments; it does not run groups.
             Perm.SCHEDULE_VIEW,
             Perm.SCHEDULE_MANAGE,
+            # Issue 10: intake records the TEDS admission items and calls alumni.
+            Perm.TEDS_RECORD,
+            Perm.ALUMNI_FOLLOW_UP,
         }
         | _PRIVACY_WORK
     ),
@@ -193,6 +212,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _CLINICAL_WORK
         | _GROUP_WORK
         | _PRIVACY_WORK
+        | _AFTER_DISCHARGE
+        | {Perm.TEDS_RECORD}
     ),
     Role.SUPERVISOR: frozenset(
         _CLINICAL_READ
@@ -202,6 +223,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.NOTE_COSIGN, Perm.PLAN_APPROVE, Perm.SCREENING_VERIFY}
         | _PRIVACY_WORK
         | {Perm.AMENDMENT_DECIDE}
+        | _AFTER_DISCHARGE
+        | {Perm.OUTCOMES_VIEW}
     ),
     Role.LAB: frozenset(
         {
@@ -226,6 +249,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.EMERGENCY_REVIEW,
             Perm.AMENDMENT_RECORD,
             Perm.AMENDMENT_DECIDE,
+            # Issue 10: state reporting (TEDS) is compliance's work as well as the director's.
+            Perm.TEDS_EXPORT,
         }
     ),
     Role.ADMIN: frozenset(

@@ -3,11 +3,14 @@ and the admission record (consent to treatment, confidentiality notice)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from openiop.core.models import ClinicalRecord
+from openiop.participants import teds_codes as teds
 from openiop.programs.choices import LevelOfCare
 
 from .choices import (
@@ -260,3 +263,61 @@ class Admission(ClinicalRecord):
 
     def audit_label(self) -> str:
         return f"admission {self.pk}"
+
+
+def _code(label: str, codes: type[models.IntegerChoices]) -> Any:
+    return models.PositiveSmallIntegerField(label, choices=codes.choices, null=True, blank=True)
+
+
+class TedsAdmission(ClinicalRecord):
+    """The TEDS admission items of an episode (DOMAIN.md §8.1: MDS and some SuDS items),
+    recorded at intake as structured data. Each value is a TEDS code; null = not yet
+    recorded, which the TEDS export lists as missing rather than emitting a guess.
+
+    Items the record already holds are not repeated here: the admission date, referral
+    source (PSOURCE), days waiting (DAYWAIT), service type (SERVICES, from the level of
+    care), age and the client id come from the episode and the participant.
+    """
+
+    episode = models.OneToOneField(
+        "participants.Episode", on_delete=models.PROTECT, related_name="teds_admission"
+    )
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.PROTECT, related_name="+"
+    )
+    sex = _code("sex", teds.Sex)
+    race = _code("race", teds.Race)
+    ethnicity = _code("ethnicity", teds.Ethnicity)
+    marital_status = _code("marital status", teds.MaritalStatus)
+    education = _code("education", teds.Education)
+    employment = _code("employment", teds.Employment)
+    living = _code("living arrangement", teds.Living)
+    veteran = _code("veteran", teds.YesNo)
+    pregnant = _code("pregnant at admission", teds.YesNo)
+    arrests = _code("arrests in the past 30 days", teds.Arrests)
+    psychiatric_problem = _code("co-occurring mental health problem", teds.YesNo)
+    prior_treatment = _code("prior treatment episodes", teds.PriorTreatment)
+    methuse = _code("medication for opioid use disorder planned", teds.YesNo)
+    self_help = _code("mutual-help attendance in the past 30 days", teds.SelfHelp)
+    sub1 = _code("primary substance", teds.Substance)
+    route1 = _code("route (primary)", teds.Route)
+    freq1 = _code("frequency (primary)", teds.Frequency)
+    frstuse1 = models.PositiveSmallIntegerField("age at first use (primary)", null=True, blank=True)
+    sub2 = _code("secondary substance", teds.Substance)
+    route2 = _code("route (secondary)", teds.Route)
+    freq2 = _code("frequency (secondary)", teds.Frequency)
+    frstuse2 = models.PositiveSmallIntegerField(
+        "age at first use (secondary)", null=True, blank=True
+    )
+    sub3 = _code("tertiary substance", teds.Substance)
+    route3 = _code("route (tertiary)", teds.Route)
+    freq3 = _code("frequency (tertiary)", teds.Frequency)
+    frstuse3 = models.PositiveSmallIntegerField(
+        "age at first use (tertiary)", null=True, blank=True
+    )
+
+    def __str__(self) -> str:
+        return f"TEDS admission items {self.pk}"
+
+    def audit_label(self) -> str:
+        return f"TEDS admission items {self.pk}"
