@@ -14,6 +14,10 @@ def _fast_hasher_and_hosts(settings):
     # Argon2 is the production hasher (asserted in accounts tests); tests use a fast one.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+    # H4 (issue 10): the TEDS files need the program's state and provider id
+    # (outcomes.teds.provider_from_settings); without them the download answers 409.
+    settings.OPENIOP_TEDS_STATE = "ME"
+    settings.OPENIOP_TEDS_PROVIDER_ID = "ME-IOP-0042"
 
 
 @pytest.fixture

@@ -325,6 +325,15 @@ OPENIOP_JOB_MAX_ATTEMPTS = env_int("OPENIOP_JOB_MAX_ATTEMPTS", 5)
 # printed on attendance letters with their verification page. Unset: https:// and the first
 # of ALLOWED_HOSTS that is a plain host name, else http://127.0.0.1:8000 (the demo).
 OPENIOP_PUBLIC_URL = env_str("OPENIOP_PUBLIC_URL", "").rstrip("/")
+
+# Issue 10: TEDS state reporting. The state (two letters, e.g. ME) and the provider id the
+# state gave the program; until both are set the export page says so and makes no file.
+# The client id sent to the state is an HMAC of the record number under this key
+# (default: SECRET_KEY) — keep it stable, or the state sees new clients.
+# The demo program is in Maine, with a made-up provider id.
+OPENIOP_TEDS_STATE = env_str("OPENIOP_TEDS_STATE", "ME" if DEMO_MODE else "")
+OPENIOP_TEDS_PROVIDER_ID = env_str("OPENIOP_TEDS_PROVIDER_ID", "DEMO-0001" if DEMO_MODE else "")
+OPENIOP_TEDS_CLIENT_KEY = env_str("OPENIOP_TEDS_CLIENT_KEY", "")
 # The public verification page: one client address with this many unknown codes within the
 # window is refused (429) until they age, so codes cannot be guessed (letters/verify.py).
 OPENIOP_VERIFY_FAILURES = env_int("OPENIOP_VERIFY_FAILURES", 20)

@@ -1181,3 +1181,479 @@ def add_message(world: World) -> None:
     world.records["message"] = notify.notify_participant(
         world.active, "letter_ready", key="world:letter-ready"
     )
+
+
+# --- Issue 10: discharge ------------------------------------------------------------------
+def add_discharge(world: World) -> None:
+    """`world.discharged`: a participant of the counsellor's caseload, admitted 28 days ago
+    and discharged today as completed through the discharge service, with a draft summary
+    (`world.discharge`, `world.discharge_summary`). Idempotent."""
+    from openiop.discharge import services as discharge_services
+
+    if "discharged" in world.participants:
+        return
+    participant = make_participant(
+        world.program,
+        world.intake,
+        last="Discharged",
+        status=S.ACTIVE,
+        counsellor=world.counsellor,
+    )
+    today = world.program.today()
+    episode = participant.current_episode
+    if episode is None:
+        raise RuntimeError("make_participant opens an episode")
+    record = discharge_services.discharge_participant(
+        episode,
+        actor=world.counsellor,
+        reason="completed",
+        discharge_date=today,
+        last_contact_date=today,
+    )
+    participant.refresh_from_db()
+    world.participants["discharged"] = participant
+    world.records["discharge"] = record
+    world.records["discharge_summary"] = record.summary
+
+
+# --- Outcomes dashboard (issue 10, point 4): episodes and their activity built directly ---
+
+
+def add_outcome_episode(
+    program: Program,
+    actor: User,
+    *,
+    last: str,
+    admitted: dt.date,
+    discharged: dt.date | None = None,
+    reason: str | None = None,
+    track_name: str | None = "Morning",
+    source: str = "self",
+) -> Any:
+    """An episode admitted on `admitted` (and discharged on `discharged` with `reason`;
+    no reason: discharged without a Discharge record, as before issue 10). Dates, track
+    and referral source are set directly, so figures can be worked out by hand."""
+    from openiop.discharge.models import Discharge
+    from openiop.participants.models import Episode
+
+    participant = make_participant(program, actor, last=last, status=S.ACTIVE)
+    episode = participant.current_episode
+    if episode is None:
+        raise RuntimeError("make_participant opens an episode")
+    track = program.tracks.get(name=track_name) if track_name else None
+    Episode.objects.filter(pk=episode.pk).update(
+        admission_date=admitted,
+        discharge_date=discharged,
+        status=S.DISCHARGED if discharged else S.ACTIVE,
+        track=track,
+        referral_source=source,
+    )
+    episode.refresh_from_db()
+    if discharged is not None and reason is not None:
+        Discharge.objects.create(
+            episode=episode,
+            participant=participant,
+            program=program,
+            discharge_date=discharged,
+            last_contact_date=discharged,
+            reason=reason,
+        )
+    return episode
+
+
+def add_outcome_session(program: Program, day: dt.date, *, cancelled: bool = False) -> Any:
+    from openiop.scheduling.models import Session
+
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time(9)))
+    return Session.objects.create(
+        program=program,
+        session_type=SessionType.objects.filter(program=program).earliest("pk"),
+        title="Process group",
+        date=day,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=3),
+        status="cancelled" if cancelled else "scheduled",
+    )
+
+
+def add_outcome_attendance(session: Any, episode: Any, status: str, **extra: Any) -> Any:
+    from openiop.attendance.models import Attendance
+
+    return Attendance.objects.create(
+        session=session,
+        episode=episode,
+        participant_id=episode.participant_id,
+        status=status,
+        minutes_attended=180 if status in ("present", "late", "telehealth") else 0,
+        **extra,
+    )
+
+
+def add_outcome_screen(
+    episode: Any, day: dt.date, results: list[tuple[str, str, str]], *, actor: User
+) -> Any:
+    """A collected specimen on `day` with results (method, outcome, interpretation), each
+    for the next analyte of the 12-panel cup."""
+    from openiop.screening.models import Analyte, Collection, Order, Panel, Result
+
+    ensure_screening_library()
+    order = Order.objects.create(
+        participant_id=episode.participant_id,
+        episode=episode,
+        program_id=episode.program_id,
+        day=day,
+        reason="random",
+        panel=Panel.objects.get(name="12-panel urine cup"),
+        status="collected",
+    )
+    collection = Collection.objects.create(
+        order=order,
+        participant_id=episode.participant_id,
+        specimen_id=f"OUT-{order.pk}",
+        specimen_type="urine",
+        collected_at=timezone.make_aware(dt.datetime.combine(day, dt.time(10))),
+        collected_by=actor,
+    )
+    analytes = list(Analyte.objects.order_by("code")[:3])
+    for i, (method, outcome, interpretation) in enumerate(results):
+        Result.objects.create(
+            collection=collection,
+            participant_id=episode.participant_id,
+            analyte=analytes[0] if method == "definitive" else analytes[i % len(analytes)],
+            method=method,
+            outcome=outcome,
+            interpretation=interpretation,
+        )
+    return collection
+
+
+def add_outcome_score(episode: Any, code: str, total: int, day: dt.date, **extra: Any) -> Any:
+    return InstrumentResponse.objects.create(
+        participant_id=episode.participant_id,
+        episode=episode,
+        instrument=code,
+        answers={},
+        total=total,
+        administered_on=day,
+        occasion=Occasion.SCHEDULED,
+        **extra,
+    )
+
+
+def add_outcome_follow_up(episode: Any, day_mark: int, status: str, **outcomes: Any) -> Any:
+    from openiop.alumni.models import FollowUp
+
+    discharge = episode.discharge
+    return FollowUp.objects.create(
+        discharge=discharge,
+        episode=episode,
+        participant_id=episode.participant_id,
+        program_id=episode.program_id,
+        day_mark=day_mark,
+        due_date=discharge.discharge_date + dt.timedelta(days=day_mark),
+        status=status,
+        **outcomes,
+    )
+
+
+def grow_outcomes(program: Program, actor: User, n: int, first: dt.date) -> None:
+    """`n` discharged episodes admitted from `first`, each with two sessions (attended and
+    missed), a resulted screen, two PHQ-9 scores and a reached 30-day follow-up (for the
+    query counts of the dashboard)."""
+    reasons = ["completed", "against_advice", "administrative", None]
+    for i in range(n):
+        admitted = first + dt.timedelta(days=i)
+        episode = add_outcome_episode(
+            program,
+            actor,
+            last=f"Grown{i}",
+            admitted=admitted,
+            discharged=admitted + dt.timedelta(days=20 + i),
+            reason=reasons[i % len(reasons)] or "other",
+            track_name="Morning" if i % 2 else "Evening",
+            source="court" if i % 3 else "self",
+        )
+        for offset, status in ((1, "present"), (2, "absent_unexcused")):
+            session = add_outcome_session(program, admitted + dt.timedelta(days=offset))
+            add_outcome_attendance(session, episode, status)
+        add_outcome_screen(
+            episode,
+            admitted + dt.timedelta(days=3),
+            [("presumptive", "negative", "negative")],
+            actor=actor,
+        )
+        add_outcome_score(episode, "PHQ-9", 18, admitted)
+        add_outcome_score(episode, "PHQ-9", 9, admitted + dt.timedelta(days=14))
+        add_outcome_follow_up(
+            episode, 30, "reached", use_since_discharge="none", quality_of_life=7, readmitted=False
+        )
+
+
+# --- Issue 10, aftercare and alumni -----------------------------------------------------------
+def make_discharged(
+    world: World,
+    *,
+    last: str,
+    days_ago: int,
+    reason: str = "completed",
+    first: str = "Pat",
+    program: Program | None = None,
+    counsellor: User | None = None,
+) -> Any:
+    """A participant discharged `days_ago` days ago (the episode moved to Discharged, then
+    a Discharge row written directly, as the discharge service would) with follow-ups
+    scheduled. Returns the Discharge."""
+    from openiop.alumni.services import schedule_follow_ups
+    from openiop.discharge.models import Discharge
+
+    program = program or world.program
+    counsellor = counsellor or world.users[Role.COUNSELLOR]
+    actor = world.users[Role.INTAKE] if program == world.program else world.users["outsider"]
+    participant = make_participant(
+        program,
+        actor,
+        last=last,
+        first=first,
+        status=S.ACTIVE,
+        counsellor=counsellor,
+        days_ago=days_ago + 60,
+    )
+    episode = participant.current_episode
+    if episode is None:
+        raise RuntimeError("make_participant opens an episode")
+    day = program.today() - dt.timedelta(days=days_ago)
+    episode = services.transition_episode(
+        episode, S.DISCHARGED, actor=counsellor, effective_date=day, reason="Completed treatment"
+    )
+    discharge = Discharge.objects.create(
+        episode=episode,
+        participant=participant,
+        program=program,
+        discharge_date=day,
+        last_contact_date=day,
+        reason=reason,
+        level_at_discharge=episode.level_of_care,
+        discharged_by=counsellor,
+        discharged_by_name=counsellor.display_name,
+    )
+    schedule_follow_ups(discharge, counsellor)
+    participant.refresh_from_db()
+    world.participants[last.lower()] = participant
+    return discharge
+
+
+def add_discharged(world: World) -> None:
+    """Discharged participants of world.program with follow-ups (counsellor's caseload):
+    `world.alumnus` discharged 35 days ago (30-day follow-up `world.follow_up`, 5 days
+    overdue; `world.later_follow_up`, the 60-day one, due in 25 days), `world.alumna`
+    discharged 55 days ago (her 60-day follow-up `world.due_follow_up` due in 5 days);
+    `world.foreign_follow_up`, a follow-up of the other program; and an alumni event of
+    world.program yesterday evening, `world.alumni_event`. Alumna's 30-day follow-up is
+    done (reached): `world.done_follow_up`."""
+    from openiop.alumni.models import AlumniEvent, FollowUp
+    from openiop.alumni.services import log_attempt
+
+    if "follow_up" in world.records:
+        return
+    first = make_discharged(world, last="Alumnus", days_ago=35)
+    second = make_discharged(world, last="Alumna", first="Jo", days_ago=55)
+    foreign = make_discharged(
+        world,
+        last="Elsewhere",
+        days_ago=35,
+        program=world.other_program,
+        counsellor=world.users["outsider"],
+    )
+    world.records["alumnus_discharge"] = first
+    world.records["follow_up"] = FollowUp.objects.get(discharge=first, day_mark=30)
+    world.records["later_follow_up"] = FollowUp.objects.get(discharge=first, day_mark=60)
+    world.records["due_follow_up"] = FollowUp.objects.get(discharge=second, day_mark=60)
+    done = FollowUp.objects.get(discharge=second, day_mark=30)
+    world.records["done_follow_up"] = log_attempt(
+        done,
+        actor=world.users[Role.COUNSELLOR],
+        method="phone",
+        reached=True,
+        outcomes={
+            "use_since_discharge": "none",
+            "occupation": "full_time",
+            "housing": "stable",
+            "readmitted": False,
+            "quality_of_life": 8,
+            "in_aftercare": True,
+        },
+        expected_version=done.version,
+    )
+    world.records["foreign_follow_up"] = FollowUp.objects.get(discharge=foreign, day_mark=30)
+    tz = world.program.tz
+    yesterday = world.program.today() - dt.timedelta(days=1)
+    world.records["alumni_event"] = AlumniEvent.objects.create(
+        program=world.program,
+        title="Alumni night",
+        starts_at=dt.datetime.combine(yesterday, dt.time(18), tzinfo=tz),
+        ends_at=dt.datetime.combine(yesterday, dt.time(19, 30), tzinfo=tz),
+        location="Group Room",
+        facilitator=world.users[Role.COUNSELLOR],
+    )
+
+
+def add_aftercare(world: World) -> None:
+    """An aftercare plan of world.active (`world.aftercare_plan`, being prepared, with a
+    crisis plan) with one booked referral (`world.aftercare_referral`)."""
+    from openiop.discharge import aftercare_services as aftercare
+
+    if "aftercare_plan" in world.records:
+        return
+    counsellor = world.users[Role.COUNSELLOR]
+    plan, _made = aftercare.start_plan(world.active.current_episode, actor=counsellor)
+    plan = aftercare.save_plan(
+        plan,
+        actor=counsellor,
+        values={"goals": "Keep going to meetings", "crisis_plan": "Call 988 or Dana."},
+        expected_version=plan.version,
+    )
+    start = dt.datetime.combine(
+        world.program.today() + dt.timedelta(days=10), dt.time(10), tzinfo=world.program.tz
+    )
+    world.records["aftercare_referral"] = aftercare.add_referral(
+        plan,
+        actor=counsellor,
+        values={
+            "kind": "therapy",
+            "provider": "Harbor Counseling",
+            "contact": "(207) 555-0188",
+            "appointment_at": start,
+            "responsible": "counsellor",
+            "status": "booked",
+        },
+    )
+    plan.refresh_from_db()
+    world.records["aftercare_plan"] = plan
+
+
+# --- H4 (issue 10): TEDS admission items ---------------------------------------------------
+
+# A complete, consistent set of TEDS admission items (a woman, alcohol then marijuana, no
+# third substance): the export accepts it as it is.
+TEDS_ITEMS: dict[str, Any] = {
+    "sex": 2,
+    "race": 5,
+    "ethnicity": 4,
+    "marital_status": 1,
+    "education": 3,
+    "employment": 1,
+    "living": 3,
+    "veteran": 2,
+    "pregnant": 2,
+    "arrests": 0,
+    "psychiatric_problem": 1,
+    "prior_treatment": 1,
+    "methuse": 2,
+    "self_help": 2,
+    "sub1": 2,
+    "route1": 1,
+    "freq1": 3,
+    "frstuse1": 15,
+    "sub2": 4,
+    "route2": 2,
+    "freq2": 2,
+    "frstuse2": 16,
+    "sub3": 1,
+    "route3": None,
+    "freq3": None,
+    "frstuse3": None,
+}
+
+
+def add_teds_items(world: World, name: str = "active", **overrides: Any) -> Any:
+    """World participant `name`'s TEDS admission items (`world.teds_items`), recorded by
+    the intake coordinator through the service: complete unless `overrides` say otherwise."""
+    from openiop.intake.teds_services import record_teds_items
+
+    episode = world.participants[name].current_episode
+    if episode is None:
+        raise RuntimeError(f"{name} has no episode")
+    items = record_teds_items(
+        episode,
+        actor=world.intake,
+        values={**TEDS_ITEMS, **overrides},
+        expected_version=0,
+    )
+    world.records["teds_items"] = items
+    return items
+
+
+def add_outcomes_story(world: World, n: int = 30) -> None:
+    """A year of a program for the outcomes dashboard's screenshot and browser test: `n`
+    episodes admitted over the last 11 months on both tracks, discharged for every reason
+    (some not recorded, some still in care), with sessions, screens, PHQ-9 and GAD-7
+    scores and follow-ups. Deterministic (a seeded generator)."""
+    import random
+
+    rng = random.Random(10)  # noqa: S311  (test data, not a secret)
+    program, actor = world.program, world.intake
+    today = program.today()
+    reasons: list[str | None] = [*(["completed"] * 5), "against_advice", "against_advice"]
+    reasons += ["administrative", "step_up"]
+    reasons += ["step_down", "incarcerated", "other", None]
+    sources = ["self", "court", "family", "hospital", "step_down", "detox", "court"]
+    sessions: dict[dt.date, Any] = {}
+    for i in range(n):
+        admitted = today - dt.timedelta(days=330 - i * 10 - rng.randint(0, 6))
+        stay = rng.randint(12, 95)
+        out = admitted + dt.timedelta(days=stay)
+        still_in_care = out >= today or i % 9 == 4
+        discharged = None if still_in_care else out
+        reason = None if still_in_care else reasons[(i * 5) % len(reasons)]
+        episode = add_outcome_episode(
+            program,
+            actor,
+            last=f"Story{i}",
+            admitted=admitted,
+            discharged=discharged,
+            reason=reason,
+            track_name="Morning" if i % 3 else "Evening",
+            source=rng.choice(sources),
+        )
+        end = discharged or today
+        day = admitted + dt.timedelta(days=1)
+        while day < end and day < admitted + dt.timedelta(days=40):
+            if day not in sessions:
+                sessions[day] = add_outcome_session(program, day)
+            roll = rng.random()
+            status = "present" if roll < 0.78 else "absent_unexcused" if roll < 0.92 else "late"
+            add_outcome_attendance(sessions[day], episode, status)
+            day += dt.timedelta(days=rng.choice([2, 3, 4]))
+        for week in range(0, min((end - admitted).days, 60), 14):
+            negative = rng.random() < 0.8
+            clean, found = ("negative", "negative"), ("positive", "unexpected")
+            result = ("presumptive", *(clean if negative else found))
+            add_outcome_screen(
+                episode, admitted + dt.timedelta(days=week + 2), [result], actor=actor
+            )
+        start = rng.randint(10, 22)
+        add_outcome_score(episode, "PHQ-9", start, admitted + dt.timedelta(days=1))
+        add_outcome_score(
+            episode, "PHQ-9", max(start - rng.randint(-2, 12), 0), end - dt.timedelta(days=1)
+        )
+        gad = rng.randint(8, 18)
+        add_outcome_score(episode, "GAD-7", gad, admitted + dt.timedelta(days=1))
+        add_outcome_score(episode, "GAD-7", max(gad - rng.randint(-1, 9), 0), end)
+        if reason is None or reason == "died":
+            continue
+        for mark in (30, 60, 90, 180):
+            if discharged is None or discharged + dt.timedelta(days=mark) > today:
+                break
+            if rng.random() < 0.3:
+                add_outcome_follow_up(episode, mark, "not_reached")
+                continue
+            add_outcome_follow_up(
+                episode,
+                mark,
+                "reached",
+                use_since_discharge=rng.choice(["none", "none", "none", "lapse", "relapse"]),
+                occupation=rng.choice(["full_time", "part_time", "school", "unemployed"]),
+                housing=rng.choice(["stable", "stable", "sober_living", "temporary"]),
+                readmitted=rng.random() < 0.15,
+                quality_of_life=rng.randint(4, 9),
+            )

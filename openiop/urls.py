@@ -63,6 +63,14 @@ urlpatterns = [
     # Issue 9: notifications (the staff outbox; the participant's message preferences).
     path("messages/", include("openiop.notify.urls")),
     path("my/notifications/", include(notify_urls.portal_patterns)),
+    path("participants/<int:pk>/discharge/", include("openiop.discharge.urls")),
+    path("alumni/", include("openiop.alumni.urls")),
+    path("participants/<int:pk>/aftercare/", include("openiop.discharge.aftercare_urls")),
+    path("my/aftercare/", include("openiop.discharge.aftercare_portal_urls")),
+    # Issue 10: TEDS state reporting (the export before the outcomes pages; the items).
+    path("outcomes/teds/", include("openiop.outcomes.teds_urls")),
+    path("participants/<int:pk>/teds/", include("openiop.intake.teds_urls")),
+    path("outcomes/", include("openiop.outcomes.urls")),
     path("healthz", core_views.healthz, name="healthz"),
 ]
 

@@ -309,6 +309,27 @@ def active(w):
     return w.active.pk
 
 
+def discharged(w):
+    from openiop.testing import add_discharge
+
+    add_discharge(w)
+    return w.discharged.pk
+
+
+def with_aftercare(w):
+    from openiop.testing import add_aftercare
+
+    add_aftercare(w)
+    return w.active.pk
+
+
+def alumni(w, name: str = "follow_up"):
+    from openiop.testing import add_discharged
+
+    add_discharged(w)
+    return w.records[name]
+
+
 def submit_empty(page) -> None:
     page.locator("main form.card button[type=submit]").click()
     page.wait_for_load_state("load")
@@ -368,6 +389,23 @@ STAFF_PAGES = [
         "counsellor",
         u("relapse:edit", pk=active, plan_pk=lambda w: w.relapse_draft.pk),
     ),
+    # Issue 10: the discharge form (world.active, in care) and the summary of a discharge
+    # (`add_discharge`: a draft) with its signing page.
+    StaffPage("discharge-form", "counsellor", u("discharge:discharge", pk=active)),
+    StaffPage("discharge-summary", "counsellor", u("discharge:summary", pk=discharged)),
+    StaffPage("discharge-sign", "counsellor", u("discharge:sign", pk=discharged)),
+    # Issue 10: the aftercare plan (world.active's, `add_aftercare`) and the alumni pages
+    # (`add_discharged`: the worklist, a follow-up, an event with its attendance form).
+    StaffPage("aftercare-plan", "counsellor", u("aftercare:plan", pk=with_aftercare)),
+    StaffPage("aftercare-referral", "counsellor", u("aftercare:referral_new", pk=with_aftercare)),
+    StaffPage("alumni-worklist", "counsellor", lambda w: alumni(w) and reverse("alumni:worklist")),
+    StaffPage("alumni-follow-up", "counsellor", u("alumni:follow_up", pk=lambda w: alumni(w).pk)),
+    StaffPage("alumni-events", "counsellor", lambda w: alumni(w) and reverse("alumni:events")),
+    StaffPage(
+        "alumni-event",
+        "counsellor",
+        u("alumni:event", pk=lambda w: alumni(w, "alumni_event").pk),
+    ),
     StaffPage("measures", "counsellor", u("measures:list", pk=active)),
     StaffPage("measures-due", "counsellor", u("instruments:due")),
     StaffPage("screening-today", "lab", u("screening:today")),
@@ -389,6 +427,17 @@ STAFF_PAGES = [
     StaffPage("accounting", "compliance", u("participant_privacy:accounting", pk=active)),
     StaffPage("disclosures", "compliance", u("privacy:disclosures")),
     StaffPage("outbox", "director", u("notify:outbox")),
+    StaffPage("outcomes", "director", u("outcomes:dashboard")),
+    StaffPage("outcomes-definitions", "director", u("outcomes:definitions")),
+    # H4 (issue 10): TEDS items (intake's form; a supervisor's read-only page) and export.
+    StaffPage("teds-items", "intake", u("teds_items:edit", pk=active)),
+    StaffPage("teds-items-read", "supervisor", u("teds_items:edit", pk=active)),
+    StaffPage(
+        "teds-export",
+        "compliance",
+        lambda w: reverse("teds:export")
+        + f"?date_from={w.program.today().replace(day=1, month=1)}&date_to={w.program.today()}",
+    ),
     StaffPage("amendments", "compliance", u("amendments:list", pk=active)),
     StaffPage("audit-log", "compliance", u("core:audit_log")),
     StaffPage("staff-list", "admin", u("accounts:staff_list")),

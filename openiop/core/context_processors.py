@@ -32,6 +32,11 @@ NAV = [
     ("Jobs", "core:jobs", Perm.JOBS_VIEW),
     # Issue 9: reminders and notices sent by email and text message.
     ("Outbox", "notify:outbox", Perm.MESSAGES_VIEW),
+    # Issue 10: alumni follow-ups and the outcomes dashboard.
+    ("Alumni", "alumni:worklist", Perm.ALUMNI_FOLLOW_UP),
+    ("Outcomes", "outcomes:dashboard", Perm.OUTCOMES_VIEW),
+    # Issue 10: state reporting (TEDS) for compliance, who has no outcomes dashboard.
+    ("State reporting", "teds:export", Perm.TEDS_EXPORT),
 ]
 # Items hidden from holders of a permission: clinicians (clinical.view) reach consents
 # from each chart, so the compliance-wide "Privacy" item is not theirs (H6).

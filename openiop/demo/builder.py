@@ -24,6 +24,7 @@ from openiop.demo import plans as plans_demo
 from openiop.demo import privacy as privacy_demo
 from openiop.demo import relapse as relapse_demo
 from openiop.demo import screening as screening_demo
+from openiop.discharge import services as discharge_services
 from openiop.intake import services as intake_services
 from openiop.participants import services as participant_services
 from openiop.participants.choices import EpisodeStatus as S
@@ -124,12 +125,24 @@ NOT_ADMITTED_REASONS = [
     "Declined services after screening; given crisis line and open invitation to return.",
 ]
 ELSEWHERE_REASONS = ["Referred to Bayview Residential (Level 3.5): unstable housing and daily use."]
+# (reason, what happened, level of care going to, receiving program) of the recent
+# discharges; the outcomes demo (demo/outcomes.py) adds a year of older ones.
 DISCHARGE_REASONS = [
-    "Completed program: met treatment-plan goals, stepping down to weekly outpatient.",
-    "Completed program; continuing in alumni group and SMART Recovery.",
-    "Left against advice after 5 weeks; outreach attempted twice.",
-    "Transferred to a higher level of care (residential) after return to daily use.",
-    "Completed program; aftercare with community therapist arranged.",
+    (
+        "step_down",
+        "Met treatment-plan goals; stepping down to weekly outpatient.",
+        LevelOfCare.E3_1,
+        "Harborview Counseling (weekly outpatient)",
+    ),
+    ("completed", "Completed program; continuing in alumni group and SMART Recovery.", "", ""),
+    ("against_advice", "Left against advice after 5 weeks; outreach attempted twice.", "", ""),
+    (
+        "step_up",
+        "Return to daily use despite added sessions; needs residential care.",
+        LevelOfCare.E3_3_5,
+        "Bayview Residential (Level 3.5)",
+    ),
+    ("completed", "Completed program; aftercare with community therapist arranged.", "", ""),
 ]
 
 STAFF = [
@@ -239,6 +252,11 @@ def build(seed: int = DEMO_SEED, today: dt.date | None = None) -> DemoResult:
         from openiop.demo import portal as portal_demo
 
         portal_demo.build(random.Random(seed + 29), program, staff, today)
+        # A year of past admissions and discharges with every reason, aftercare plans,
+        # TEDS items and follow-up calls, so the outcomes dashboard tells a story (issue 10).
+        from openiop.demo import outcomes as outcomes_demo
+
+        outcomes_demo.build_all(random.Random(seed + 61), program, tracks, staff, today)
     return DemoResult(created=True, participants=count)
 
 
@@ -456,48 +474,21 @@ def _participants(
         if target == S.SCREENING:
             continue
         assessed_on = advance((1, 3))
-        assessment = intake_services.start_assessment(
-            episode,
-            actor=intake,
-            values=clinical.assessment_values(assessed_on, i, severe=False),
-            kind="initial",
-            edition="3",
-        )
-        assessment = intake_services.sign_assessment(
-            assessment,
-            actor=intake,
-            values=clinical.assessment_values(assessed_on, i, severe=False),
-            expected_version=assessment.version,
-            at=at(assessed_on, 14),
-        )
-        episode.refresh_from_db()
+        clinical.assess(episode, actor=intake, day=assessed_on, i=i, at=at(assessed_on, 14))
         if target == S.ASSESSED:
             continue
         admitted_on = advance((1, 3))
-        intake_services.admit(
+        clinical.admit(
             episode,
             actor=intake,
-            identity={},
-            level_of_care=LevelOfCare.E3_2_1,
             track=track,
-            primary_counsellor=counsellor,
-            admission_date=admitted_on,
-            diagnoses=clinical.diagnoses(i),
-            consent_signed_on=admitted_on,
-            consent_signature=f"{first} {last}",
-            notice_given_on=admitted_on,
-            notice_acknowledged=True,
+            counsellor=counsellor,
+            supervisor=supervisor,
+            day=admitted_on,
+            i=i,
+            signature=f"{first} {last}",
             at=at(admitted_on, 15),
         )
-        episode.refresh_from_db()
-        participant_services.update_episode(
-            episode,
-            actor=intake,
-            changes={},
-            care_team=[supervisor, counsellor],
-            expected_version=episode.version,
-        )
-        episode.refresh_from_db()
         if target == S.ADMITTED:
             continue
         step(S.ACTIVE, (1, 4), counsellor)
@@ -518,13 +509,21 @@ def _participants(
             tz=tz,
         )
         if discharged:
-            step(
-                S.DISCHARGED,
-                (0, 0),
-                counsellor,
-                reason=DISCHARGE_REASONS[i % len(DISCHARGE_REASONS)],
-            )
+            reason, detail, next_level, receiving = DISCHARGE_REASONS[i % len(DISCHARGE_REASONS)]
+            rng.randint(0, 0)  # the draw the old one-step discharge made: same stream after
             day = end
+            discharge_services.discharge_participant(
+                episode,
+                actor=counsellor,
+                reason=reason,
+                discharge_date=end,
+                last_contact_date=end,
+                reason_detail=detail,
+                next_level=next_level,
+                receiving_program=receiving,
+                at=at(end, 11),
+            )
+            episode.refresh_from_db()
         if target == S.ALUMNI:
             step(S.ALUMNI, (1, 10), counsellor)
         if target == S.ACTIVE and not safety_raised and counsellor == staff["counsellor"]:

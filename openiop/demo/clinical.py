@@ -16,6 +16,8 @@ from openiop.instruments.models import Occasion
 from openiop.intake import prescreen
 from openiop.intake import services as intake_services
 from openiop.intake.choices import ContactMethod, ContactOutcome, Urgency
+from openiop.participants import services as participant_services
+from openiop.programs.choices import LevelOfCare
 
 REFERRERS = {
     "self": ("", ""),
@@ -119,6 +121,58 @@ def assessment_values(day: dt.date, i: int, severe: bool) -> dict[str, Any]:
         values[f"rating_{n}"] = rating
         values[f"narrative_{n}"] = NARRATIVES[n - 1]
     return values
+
+
+def assess(episode: Any, *, actor: Any, day: dt.date, i: int, at: dt.datetime) -> None:
+    """Write and sign the initial ASAM assessment (3rd edition) of an episode."""
+    values = assessment_values(day, i, severe=False)
+    assessment = intake_services.start_assessment(
+        episode, actor=actor, values=values, kind="initial", edition="3"
+    )
+    intake_services.sign_assessment(
+        assessment, actor=actor, values=values, expected_version=assessment.version, at=at
+    )
+    episode.refresh_from_db()
+
+
+def admit(
+    episode: Any,
+    *,
+    actor: Any,
+    track: Any,
+    counsellor: Any,
+    supervisor: Any,
+    day: dt.date,
+    i: int,
+    signature: str,
+    at: dt.datetime,
+) -> None:
+    """Admit at Level 2.1 with the consent and notice signed that day; care team of the
+    counsellor and the supervisor."""
+    intake_services.admit(
+        episode,
+        actor=actor,
+        identity={},
+        level_of_care=LevelOfCare.E3_2_1,
+        track=track,
+        primary_counsellor=counsellor,
+        admission_date=day,
+        diagnoses=diagnoses(i),
+        consent_signed_on=day,
+        consent_signature=signature,
+        notice_given_on=day,
+        notice_acknowledged=True,
+        at=at,
+    )
+    episode.refresh_from_db()
+    participant_services.update_episode(
+        episode,
+        actor=actor,
+        changes={},
+        care_team=[supervisor, counsellor],
+        expected_version=episode.version,
+    )
+    episode.refresh_from_db()
 
 
 def diagnoses(i: int) -> list[intake_services.DiagnosisInput]:

@@ -35,25 +35,7 @@ def build(rng: random.Random, program: Any, staff: dict[str, Any], today: dt.dat
     for person in people:
         episode = person.current_episode
         admitted = episode.admission_date if episode and episode.admission_date else today
-        privacy.record_consent(
-            person,
-            privacy.ConsentInput(
-                kind=ConsentKind.TPO,
-                discloser=program.name,
-                recipient_kind=RecipientKind.TPO_CLASS,
-                recipient_name=privacy.TPO_DEFAULT_RECIPIENTS,
-                purposes=(Purpose.TREATMENT, Purpose.PAYMENT, Purpose.OPERATIONS),
-                information=TPO_INFO,
-                information_detail=f"My substance use treatment records at {program.name}",
-                signed_by=person.display_name,
-                signed_on=admitted,
-                revocation_explained=True,
-                expiry_event="end_of_treatment",
-                refusal_consequences_stated=True,
-                redisclosure_stated=True,
-            ),
-            actor=intake,
-        )
+        tpo_consent(person, program, intake, admitted)
         count += 1
     in_care = [p for p in people if p.current_episode and p.current_episode.status == S.ACTIVE]
     for n, person in enumerate(in_care[: len(EMPLOYERS) + 2]):
@@ -138,3 +120,26 @@ def build(rng: random.Random, program: Any, staff: dict[str, Any], today: dt.dat
             minutes=30,
         )
     return count
+
+
+def tpo_consent(person: Any, program: Any, actor: Any, signed_on: dt.date) -> Any:
+    """The treatment, payment and operations consent signed at admission."""
+    return privacy.record_consent(
+        person,
+        privacy.ConsentInput(
+            kind=ConsentKind.TPO,
+            discloser=program.name,
+            recipient_kind=RecipientKind.TPO_CLASS,
+            recipient_name=privacy.TPO_DEFAULT_RECIPIENTS,
+            purposes=(Purpose.TREATMENT, Purpose.PAYMENT, Purpose.OPERATIONS),
+            information=TPO_INFO,
+            information_detail=f"My substance use treatment records at {program.name}",
+            signed_by=person.display_name,
+            signed_on=signed_on,
+            revocation_explained=True,
+            expiry_event="end_of_treatment",
+            refusal_consequences_stated=True,
+            redisclosure_stated=True,
+        ),
+        actor=actor,
+    )

@@ -10,7 +10,8 @@ class IntakeConfig(AppConfig):
         from openiop.participants.choices import EpisodeStatus
         from openiop.participants.steps import register_guided
 
-        from . import board_panels, chart_sections  # noqa: F401  (registers panels and sections)
+        # Registers the today-board panels and the chart sections (issue 10: TEDS items).
+        from . import board_panels, chart_sections, teds_sections  # noqa: F401
 
         # Assessed needs a signed ASAM assessment; Admitted needs the admission form.
         register_guided(EpisodeStatus.ASSESSED, "intake:assessment_new", "Assess (ASAM)")

@@ -37,13 +37,15 @@ def episode_context(request: StaffRequest, participant: Participant) -> dict[str
     if episode is not None and can_move:
         for status in lifecycle.next_statuses(episode.status):
             guided = GUIDED.get(status)
+            if guided and guided.perm and not request.user.has_perm_code(guided.perm):
+                continue  # e.g. intake may move episodes but does not discharge
             next_steps.append(
                 {
                     "status": status,
                     "label": guided.label
                     if guided
                     else STEP_LABELS.get(status, lifecycle.label(status)),
-                    "url": guided.url(episode.pk)
+                    "url": guided.url(episode.pk, participant.pk)
                     if guided
                     else reverse(
                         "participants:episode_transition",

@@ -117,16 +117,12 @@ class TransitionForm(forms.Form):
     def __init__(self, *args: Any, to_status: str, program: Any, staff: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["effective_date"].initial = program.today()
-        if to_status in (
-            EpisodeStatus.NOT_ADMITTED,
-            EpisodeStatus.REFERRED_ELSEWHERE,
-            EpisodeStatus.DISCHARGED,
-        ):
+        # Discharge has its own form (discharge:discharge, registered as a guided step).
+        if to_status in (EpisodeStatus.NOT_ADMITTED, EpisodeStatus.REFERRED_ELSEWHERE):
             self.fields["reason"].required = True
             help_texts: dict[str, str] = {
                 EpisodeStatus.NOT_ADMITTED: "Why the participant was not admitted.",
                 EpisodeStatus.REFERRED_ELSEWHERE: "To whom, and why.",
-                EpisodeStatus.DISCHARGED: "Reason for discharge.",
             }
             self.fields["reason"].help_text = help_texts[to_status]
         if to_status == EpisodeStatus.ADMITTED:

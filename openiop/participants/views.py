@@ -365,7 +365,7 @@ def episode_transition(
             "refusal": refusal,
             "to_status": to_status,
             "to_label": lifecycle.label(to_status),
-            "guided_url": guided.url(episode.pk) if guided else None,
+            "guided_url": guided.url(episode.pk, participant.pk) if guided else None,
             "guided_label": guided.label if guided else None,
         },
         status=status,

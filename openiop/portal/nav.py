@@ -16,6 +16,8 @@ PARTICIPANT_NAV: list[tuple[Any, str]] = [
     (_("My plan"), "portal:plan"),
     (_("My progress"), "portal:progress"),
     (_("Letters"), "portal_letters:list"),
+    # Issue 10: the aftercare plan the counsellor gave.
+    (_("Aftercare"), "portal_aftercare:plan"),
     (_("Messages"), "portal_notify:preferences"),
     (_("Settings"), "portal:settings"),
 ]

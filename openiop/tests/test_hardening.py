@@ -258,6 +258,8 @@ FORM_FIELD = re.compile(r"form\.(\w+)")
 LOOPED_FIELDS = {
     # screening.forms.StatsPeriodForm: the period's first and last day.
     "screening/templates/screening/clinical_stats.html": ["first", "last"],
+    # outcomes.teds_forms.PeriodForm (issue 10): the TEDS export period.
+    "outcomes/templates/outcomes/teds_export.html": ["date_from", "date_to"],
 }
 # A field whose name holds one of these words would put what identifies a person (a
 # name, record number, birth date, email, phone: 45 CFR 164.514(b)(2)) in the URL.

@@ -60,6 +60,7 @@ from openiop.intake.models import (
     Diagnosis,
     PreScreen,
     Referral,
+    TedsAdmission,
 )
 from openiop.letters.models import LetterRequest, LetterVerification
 from openiop.notes import groups as group_notes
@@ -134,6 +135,27 @@ TOO_BIG_INT = "99999999999999999999"  # beyond a 64-bit integer
 NEW_PASSWORD = "plum-harbor-lantern-42"
 
 # --- what the database holds ---------------------------------------------------------
+
+
+def discharge_models() -> list[Any]:
+    from openiop.discharge.models import Discharge, DischargeSummary, SummaryAddendum
+
+    return [Discharge, DischargeSummary, SummaryAddendum]
+
+
+def aftercare_alumni_models() -> list[Any]:
+    from openiop.alumni.models import AlumniAttendance, AlumniEvent, FollowUp, FollowUpAttempt
+    from openiop.discharge.models import AftercarePlan, AftercareReferral
+
+    return [
+        AftercarePlan,
+        AftercareReferral,
+        FollowUp,
+        FollowUpAttempt,
+        AlumniEvent,
+        AlumniAttendance,
+    ]
+
 
 FINGERPRINTED = [
     Participant,
@@ -220,6 +242,12 @@ FINGERPRINTED = [
     # --- A: portal accounts (language, ended) and one-tap links (used) ---
     PortalAccount,
     OneTapLink,
+    # --- Issue 10, discharge: the discharge, its summary and addenda ---
+    *discharge_models(),
+    # --- H4 (issue 10): TEDS admission items ---
+    TedsAdmission,
+    # --- Issue 10, aftercare plans and alumni follow-ups, events and attendance ---
+    *aftercare_alumni_models(),
 ]
 
 
@@ -1663,20 +1691,6 @@ ENDPOINTS: dict[str, Endpoint] = {
                 **{KW: ep_kwargs("foreign", to_status="screening")}
             ),
             "as lab": replace(**{AS: "lab"}),
-        },
-    ),
-    "participants:episode_transition[discharged]": Endpoint(
-        "participants:episode_transition",
-        "counsellor",
-        ep_kwargs("active", to_status="discharged"),
-        TRANSITION_KINDS,
-        ("effective_date", "reason"),
-        lambda w: {"effective_date": day(w, -1), "reason": "Completed the program"},
-        {
-            "reason only spaces": replace(reason=" \t\n "),
-            "date before the admission": replace(effective_date=lambda w: day(w, -29)),
-            "date in the future": replace(effective_date=lambda w: day(w, 2)),
-            "reason over 2000": replace(reason="r" * 2001),
         },
     ),
     "participants:episode_transition[not_admitted]": Endpoint(
@@ -4453,6 +4467,161 @@ A_ENDPOINTS: dict[str, Endpoint] = {
 ENDPOINTS.update(A_ENDPOINTS)
 
 
+# --- Issue 10: discharge. The discharge form of world.active (in care); the summary pages
+# of world.discharged (`add_discharge`, made by the payload before any fingerprint; the
+# addendum's payload signs the summary first) ---------------------------------------------
+
+
+def discharge_valid(w: World) -> Payload:
+    return {
+        "reason": "completed",
+        "discharge_date": day(w, 0),
+        "last_contact_date": day(w, -1),
+        "reason_detail": "",
+        "next_level": "",
+        "receiving_program": "",
+        "receiving_contact": "",
+        "sub1_d": "2",
+        "freq1_d": "1",
+        "employ_d": "1",
+        "livarag_d": "3",
+        "arrests_d": "0",
+        "self_help_d": "2",
+    }
+
+
+def discharged_summary(w: World, *, signed: bool = False) -> Any:
+    from openiop.discharge import services as discharge_services
+    from openiop.testing import add_discharge
+
+    add_discharge(w)
+    summary = w.discharge_summary
+    summary.refresh_from_db()
+    if signed and not summary.is_signed:
+        summary = discharge_services.sign_summary(
+            summary, actor=w.counsellor, expected_version=summary.version
+        )
+    w.records["discharge_summary"] = summary
+    return summary
+
+
+def summary_valid(w: World) -> Payload:
+    summary = discharged_summary(w)
+    return {
+        "version": summary.version,
+        "presenting_problem": "Drinking daily.",
+        "course": "Attended 30 sessions.",
+        "progress": "Goal met.",
+        "condition": "Sober 21 days.",
+        "recommendations": "Weekly therapy.",
+        "action": "save",
+    }
+
+
+DISCHARGE_ENDPOINTS: dict[str, Endpoint] = {
+    "discharge:discharge": Endpoint(
+        "discharge:discharge",
+        "counsellor",
+        lambda w: {"pk": w.active.pk},
+        {
+            "reason": CHOICE,
+            "discharge_date": DATE,
+            "last_contact_date": DATE,
+            "reason_detail": TEXT,
+            "next_level": CHOICE,
+            "receiving_program": TEXT,
+            "receiving_contact": TEXT,
+            "sub1_d": CHOICE,
+            "freq1_d": CHOICE,
+            "employ_d": CHOICE,
+            "livarag_d": CHOICE,
+            "arrests_d": SCALE,  # 0 is a code (no arrests)
+            "self_help_d": CHOICE,
+        },
+        ("reason", "discharge_date", "last_contact_date"),
+        discharge_valid,
+        {
+            "discharge date in the future": replace(discharge_date=lambda w: day(w, 1)),
+            "before the admission": replace(
+                discharge_date=lambda w: day(w, -40), last_contact_date=lambda w: day(w, -40)
+            ),
+            "last contact after the discharge": replace(
+                discharge_date=lambda w: day(w, -2), last_contact_date=lambda w: day(w, -1)
+            ),
+            "left against advice without what happened": replace(reason="against_advice"),
+            "what happened only spaces": replace(reason="against_advice", reason_detail=" \t "),
+            "a step up to a lower level": replace(
+                reason="step_up", reason_detail="x", next_level="3:1", receiving_program="R"
+            ),
+            "a step down without a receiving program": replace(
+                reason="step_down", reason_detail="x", next_level="3:1"
+            ),
+            "a step down to the same level in the other edition": replace(
+                reason="step_down", reason_detail="x", next_level="4:2.1", receiving_program="R"
+            ),
+            "a participant not in care": replace(**{KW: lambda w: {"pk": w.referred.pk}}),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "a participant that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+            "as intake": replace(**{AS: "intake"}),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
+    "discharge:summary": Endpoint(
+        "discharge:summary",
+        "counsellor",
+        lambda w: {"pk": w.discharged.pk},
+        {
+            "version": INT,
+            "presenting_problem": TEXT,
+            "course": TEXT,
+            "progress": TEXT,
+            "condition": TEXT,
+            "recommendations": TEXT,
+            "action": CHOICE,
+        },
+        ("version",),
+        summary_valid,
+        {
+            "another version than the current": lambda w, v: {**v, "version": v["version"] + 1},
+            "a version too big": replace(version=TOO_BIG_INT),
+            "a participant without a discharge": replace(**{KW: lambda w: {"pk": w.active.pk}}),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "as intake": replace(**{AS: "intake"}),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
+    "discharge:sign": Endpoint(
+        "discharge:sign",
+        "counsellor",
+        lambda w: {"pk": w.discharged.pk},
+        {"version": INT, "attest": BOOL},
+        ("version",),
+        lambda w: {"version": discharged_summary(w).version, "attest": "on"},
+        {
+            "not attested": lambda w, v: {"version": v["version"]},
+            "another version than the current": lambda w, v: {**v, "version": v["version"] + 1},
+            "a participant without a discharge": replace(**{KW: lambda w: {"pk": w.active.pk}}),
+            "as intake": replace(**{AS: "intake"}),
+        },
+    ),
+    "discharge:addendum": Endpoint(
+        "discharge:addendum",
+        "counsellor",
+        lambda w: {"pk": w.discharged.pk},
+        {"text": TEXT},
+        ("text",),
+        lambda w: (discharged_summary(w, signed=True), {"text": "Called at 30 days."})[1],
+        {
+            "text over 8000": replace(text="t" * 8001),
+            "a participant without a discharge": replace(**{KW: lambda w: {"pk": w.active.pk}}),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "as intake": replace(**{AS: "intake"}),
+        },
+    ),
+}
+ENDPOINTS.update(DISCHARGE_ENDPOINTS)
+
+
 def d_letter_records(world: World) -> None:
     from openiop.letters import services as letters
     from openiop.testing import add_letter_request
@@ -4612,6 +4781,12 @@ def hostile_world(world: World) -> World:
     d_letter_records(world)
     # --- A: portal invitations, accounts and one-tap links ---
     a_portal_records(world)
+    # --- Issue 10: world.active's aftercare plan; discharged participants with follow-ups
+    # and an alumni event (`add_aftercare`, `add_discharged`) ---
+    from openiop.testing import add_aftercare, add_discharged
+
+    add_aftercare(world)
+    add_discharged(world)
     return world
 
 
@@ -4700,6 +4875,407 @@ def refusal_problem(ep: Endpoint, response) -> str | None:
         return "200 without a form error"
     where = f" to {response['Location']}" if code in (301, 302) else ""
     return f"status {code}{where}"
+
+
+# --- H4 (issue 10): the TEDS admission items of world.active's episode (intake records
+# them; the valid payload is a first save, version 0). Codes where 0 is an answer
+# (arrests, prior treatment) are SCALE, so "0" is not taken for a wrong value -----------
+TEDS_ITEM_KINDS: dict[str, str] = {
+    **{
+        name: SCALE
+        for name in (
+            "sex",
+            "race",
+            "ethnicity",
+            "marital_status",
+            "education",
+            "employment",
+            "living",
+            "veteran",
+            "pregnant",
+            "arrests",
+            "psychiatric_problem",
+            "prior_treatment",
+            "methuse",
+            "self_help",
+        )
+    },
+    **{f"{k}{n}": SCALE for n in (1, 2, 3) for k in ("sub", "route", "freq")},
+    **{f"frstuse{n}": INT for n in (1, 2, 3)},
+}
+
+
+def teds_items_valid(w: World) -> Payload:
+    from openiop.testing import TEDS_ITEMS
+
+    return {"version": "0", **{k: "" if v is None else str(v) for k, v in TEDS_ITEMS.items()}}
+
+
+ENDPOINTS.update(
+    {
+        "teds_items:edit": Endpoint(
+            "teds_items:edit",
+            "intake",
+            lambda w: {"pk": w.active.pk},
+            {"version": INT, **TEDS_ITEM_KINDS},
+            ("version",),
+            teds_items_valid,
+            {
+                "a stale version": replace(version="3"),
+                "version huge": replace(version=TOO_BIG_INT),
+                "pregnancy recorded for a male": replace(sex="1", pregnant="2"),
+                "SUB2 the same as SUB1": replace(sub2="2"),
+                "route given for SUB3 None": replace(route3="1"),
+                "SUB2 without SUB1": replace(sub1="", route1="", freq1="", frstuse1=""),
+                "age at first use above the age at admission": replace(frstuse1="99"),
+                "age at first use 121": replace(frstuse2="121"),
+                "someone not admitted": replace(**{KW: lambda w: {"pk": w.referred.pk}}),
+                "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+                "a participant that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+                "as billing": replace(**{AS: "billing"}),
+                "as compliance": replace(**{AS: "compliance"}),
+                "as the supervisor (no teds.record)": replace(**{AS: "supervisor"}),
+                "as the outsider": replace(**{AS: "outsider"}),
+            },
+        ),
+    }
+)
+
+# --- Issue 10: the aftercare plan of world.active (`add_aftercare`: a plan with one booked
+# referral) and the alumni follow-ups and event (`add_discharged`: world.follow_up, the
+# 30-day call of world.alumnus, 5 days overdue; world.done_follow_up, reached;
+# world.alumni_event, yesterday). The payloads make the records before any fingerprint ---
+
+
+def aftercare_plan_of(w: World) -> Any:
+    from openiop.discharge.models import AftercarePlan
+    from openiop.testing import add_aftercare
+
+    add_aftercare(w)
+    return AftercarePlan.objects.get(pk=w.aftercare_plan.pk)
+
+
+def aftercare_referral_of(w: World) -> Any:
+    from openiop.discharge.models import AftercareReferral
+
+    aftercare_plan_of(w)
+    return AftercareReferral.objects.get(pk=w.aftercare_referral.pk)
+
+
+def aftercare_ref_kwargs(w: World) -> dict[str, Any]:
+    return {"pk": w.active.pk, "referral_pk": aftercare_referral_of(w).pk}
+
+
+REFERRAL_KINDS = {
+    "version": INT,
+    "kind": CHOICE,
+    "provider": TEXT,
+    "contact": TEXT,
+    "day": DATE,
+    "time": TIME,
+    "responsible": CHOICE,
+    "responsible_name": TEXT,
+    "status": CHOICE,
+    "notes": TEXT,
+}
+
+
+def referral_payload(w: World, version: int) -> Payload:
+    return {
+        "version": str(version),
+        "kind": "mutual_help",
+        "provider": "SMART Recovery, Tuesdays",
+        "contact": "smartrecovery.org",
+        "day": day(w, 6),
+        "time": "18:30",
+        "responsible": "receiving",
+        "responsible_name": "Alex, the facilitator",
+        "status": "booked",
+        "notes": "",
+    }
+
+
+REFERRAL_CASES: dict[str, Case] = {
+    "booked without a date": replace(status="booked", day="", time=""),
+    "a time without a date": replace(day=""),
+    "arranged by the provider, unnamed": replace(responsible="receiving", responsible_name=" "),
+    "a stale version": replace(version="99"),
+    "version huge": replace(version=TOO_BIG_INT),
+    "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+    "as intake (no discharge.write)": replace(**{AS: "intake"}),
+    "as billing": replace(**{AS: "billing"}),
+}
+
+
+def follow_up_of(w: World, name: str = "follow_up") -> Any:
+    from openiop.alumni.models import FollowUp
+    from openiop.testing import add_discharged
+
+    add_discharged(w)
+    return FollowUp.objects.get(pk=w.records[name].pk)
+
+
+def alumni_event_of(w: World) -> Any:
+    from openiop.alumni.models import AlumniEvent
+    from openiop.testing import add_discharged
+
+    add_discharged(w)
+    return AlumniEvent.objects.get(pk=w.alumni_event.pk)
+
+
+def cancel_event_valid(w: World) -> Payload:
+    alumni_event_of(w)  # made before any fingerprint
+    return {"reason": "The room flooded"}
+
+
+def attempt_valid(w: World) -> Payload:
+    return {
+        "version": str(follow_up_of(w).version),
+        "method": "phone",
+        "reached": "yes",
+        "note": "Called back at lunch",
+        "use_since_discharge": "relapse",
+        "days_used_past_30": "6",
+        "occupation": "unemployed",
+        "housing": "temporary",
+        "readmitted": "yes",
+        "readmitted_where": "Harbor residential",
+        "quality_of_life": "4",
+        "in_aftercare": "no",
+        "notes": "Wants to come back to the alumni group.",
+    }
+
+
+ISSUE10_AFTERCARE_ALUMNI_ENDPOINTS: dict[str, Endpoint] = {
+    "aftercare:edit": Endpoint(
+        "aftercare:edit",
+        "counsellor",
+        lambda w: {"pk": w.active.pk},
+        {"version": INT, "goals": TEXT, "warning_signs": TEXT, "crisis_plan": TEXT},
+        ("version",),
+        lambda w: {
+            "version": str(aftercare_plan_of(w).version),
+            "goals": "Keep the job; see my kids on Sundays",
+            "warning_signs": "Skipping meetings",
+            "crisis_plan": "Call 988, or Dana at (207) 555-0142.",
+        },
+        {
+            "a stale version": replace(version="1"),
+            "version 0 when a plan exists": replace(version="0"),
+            "version huge": replace(version=TOO_BIG_INT),
+            "crisis plan over 2000": replace(crisis_plan="c" * 2001),
+            "someone not in care": replace(**{KW: lambda w: {"pk": w.referred.pk}}),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "a participant that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+            "as intake (no discharge.write)": replace(**{AS: "intake"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "aftercare:referral_new": Endpoint(
+        "aftercare:referral_new",
+        "counsellor",
+        lambda w: {"pk": w.active.pk},
+        REFERRAL_KINDS,
+        ("version", "kind", "provider", "responsible", "status"),
+        lambda w: referral_payload(w, aftercare_plan_of(w).version),
+        {
+            **REFERRAL_CASES,
+            "someone without a plan": replace(**{KW: lambda w: {"pk": w.referred.pk}}),
+        },
+    ),
+    "aftercare:referral_edit": Endpoint(
+        "aftercare:referral_edit",
+        "counsellor",
+        aftercare_ref_kwargs,
+        REFERRAL_KINDS,
+        ("version", "kind", "provider", "responsible", "status"),
+        lambda w: referral_payload(w, aftercare_referral_of(w).version),
+        {
+            **REFERRAL_CASES,
+            "another program's participant": replace(
+                **{KW: lambda w: {**aftercare_ref_kwargs(w), "pk": w.foreign.pk}}
+            ),
+            "another participant's plan": replace(
+                **{KW: lambda w: {**aftercare_ref_kwargs(w), "pk": w.referred.pk}}
+            ),
+            "a referral that does not exist": replace(
+                **{KW: lambda w: {"pk": w.active.pk, "referral_pk": int(TOO_BIG_INT)}}
+            ),
+        },
+    ),
+    "aftercare:referral_void": Endpoint(
+        "aftercare:referral_void",
+        "counsellor",
+        aftercare_ref_kwargs,
+        {"version": INT, "reason": TEXT},
+        ("version", "reason"),
+        lambda w: {"version": str(aftercare_referral_of(w).version), "reason": "Entered twice"},
+        {
+            "a stale version": replace(version="99"),
+            "reason over 500": replace(reason="r" * 501),
+            "another participant's plan": replace(
+                **{KW: lambda w: {**aftercare_ref_kwargs(w), "pk": w.referred.pk}}
+            ),
+            "as intake (no discharge.write)": replace(**{AS: "intake"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "aftercare:give": Endpoint(
+        "aftercare:give",
+        "counsellor",
+        lambda w: {"pk": w.active.pk},
+        {"version": INT},
+        ("version",),
+        lambda w: {"version": str(aftercare_plan_of(w).version)},
+        {
+            "a stale version": replace(version="1"),
+            "version huge": replace(version=TOO_BIG_INT),
+            "someone without a plan": replace(**{KW: lambda w: {"pk": w.referred.pk}}),
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+            "as intake (no discharge.write)": replace(**{AS: "intake"}),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
+    "alumni:attempt": Endpoint(
+        "alumni:attempt",
+        "counsellor",
+        lambda w: {"pk": follow_up_of(w).pk},
+        {
+            "version": INT,
+            "method": CHOICE,
+            "reached": CHOICE,
+            "note": TEXT,
+            "use_since_discharge": CHOICE,
+            "days_used_past_30": INT,
+            "occupation": CHOICE,
+            "housing": CHOICE,
+            "readmitted": CHOICE,
+            "readmitted_where": TEXT,
+            "quality_of_life": INT,
+            "in_aftercare": CHOICE,
+            "notes": TEXT,
+        },
+        ("version", "method", "reached"),
+        attempt_valid,
+        {
+            "reached, quality of life missing": replace(quality_of_life=""),
+            "reached, quality of life 11": replace(quality_of_life="11"),
+            "reached, quality of life -1": replace(quality_of_life="-1"),
+            "reached, 31 days of use": replace(days_used_past_30="31"),
+            "reached, no use but 6 days": replace(use_since_discharge="none"),
+            "reached, use not asked": replace(use_since_discharge=""),
+            "reached, back in treatment, where not said": replace(readmitted_where=""),
+            "reached, housing not asked": replace(housing=""),
+            "a stale version": replace(version="7"),
+            "a closed follow-up": replace(
+                **{KW: lambda w: {"pk": follow_up_of(w, "done_follow_up").pk}}
+            ),
+            "another program's follow-up": replace(
+                **{KW: lambda w: {"pk": follow_up_of(w, "foreign_follow_up").pk}}
+            ),
+            "a follow-up that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+            "as billing": replace(**{AS: "billing"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "alumni:close": Endpoint(
+        "alumni:close",
+        "counsellor",
+        lambda w: {"pk": follow_up_of(w).pk},
+        {"version": INT, "status": CHOICE, "note": TEXT},
+        ("version", "status"),
+        lambda w: {
+            "version": str(follow_up_of(w).version),
+            "status": "declined",
+            "note": "Does not want calls",
+        },
+        {
+            "not reached without an attempt": replace(status="not_reached"),
+            "declined without a reason": replace(note="  "),
+            "closed as reached (needs the outcomes)": replace(status="reached"),
+            "back to pending": replace(status="pending"),
+            "a stale version": replace(version="5"),
+            "a closed follow-up": replace(
+                **{KW: lambda w: {"pk": follow_up_of(w, "done_follow_up").pk}}
+            ),
+            "another program's follow-up": replace(
+                **{KW: lambda w: {"pk": follow_up_of(w, "foreign_follow_up").pk}}
+            ),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
+    "alumni:event_new": Endpoint(
+        "alumni:event_new",
+        "counsellor",
+        lambda w: {},
+        {
+            "program": FK,
+            "title": TEXT,
+            "day": DATE,
+            "start": TIME,
+            "end": TIME,
+            "location": TEXT,
+            "description": TEXT,
+            "facilitator": FK,
+        },
+        ("program", "title", "day", "start", "end"),
+        lambda w: {
+            "program": str(w.program.pk),
+            "title": "Alumni potluck",
+            "day": day(w, 9),
+            "start": "18:00",
+            "end": "20:00",
+            "location": "Group Room",
+            "description": "Bring a dish.",
+            "facilitator": str(w.counsellor.pk),
+        },
+        {
+            "ends before it starts": replace(end="17:00"),
+            "ends when it starts": replace(end="18:00"),
+            "another program": replace(program=lambda w: str(w.other_program.pk)),
+            "a facilitator of another program": replace(facilitator=lambda w: str(w.outsider.pk)),
+            "a facilitator who is a portal account": replace(facilitator="999999"),
+            "as billing": replace(**{AS: "billing"}),
+            "as compliance": replace(**{AS: "compliance"}),
+        },
+    ),
+    "alumni:event_attendance": Endpoint(
+        "alumni:event_attendance",
+        "counsellor",
+        lambda w: {"pk": alumni_event_of(w).pk},
+        {"version": INT, "attended": M2M},
+        ("version",),
+        lambda w: {
+            "version": str(alumni_event_of(w).version),
+            "attended": [str(follow_up_of(w).participant_id)],
+        },
+        {
+            "someone in care (not an alumnus)": replace(attended=lambda w: [str(w.active.pk)]),
+            "another program's participant": replace(attended=lambda w: [str(w.foreign.pk)]),
+            "another program's alumnus": replace(
+                attended=lambda w: [str(follow_up_of(w, "foreign_follow_up").participant_id)]
+            ),
+            "a stale version": replace(version="4"),
+            "another program's event": replace(**{AS: "outsider"}),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
+    "alumni:event_cancel": Endpoint(
+        "alumni:event_cancel",
+        "counsellor",
+        lambda w: {"pk": alumni_event_of(w).pk},
+        {"reason": TEXT},
+        ("reason",),
+        cancel_event_valid,
+        {
+            "reason over 500": replace(reason="r" * 501),
+            "an event that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+            "another program's event": replace(**{AS: "outsider"}),
+            "as billing": replace(**{AS: "billing"}),
+        },
+    ),
+}
+ENDPOINTS.update(ISSUE10_AFTERCARE_ALUMNI_ENDPOINTS)
 
 
 # --- the tests ---------------------------------------------------------------------------
@@ -5076,6 +5652,8 @@ WRITES = {"create", "change", "transition", "sign", "void"}
             "contacts",
             "relapse",
             "plans",
+            "teds_items",
+            "alumni",
         )
         # The clinical screening forms (the lab's custody steps are audited with their
         # collection or results).
@@ -5421,3 +5999,73 @@ def test_hostile_idle_logout_and_keepalive_input_is_harmless(client, world):
     for payload in ({"poll": HUGE}, {"poll": ["1", "0"]}, {"poll": "\x00"}, {JSON_BODY: True}):
         response = _send_idle(client, reverse("core:keepalive"), payload)
         assert response.status_code == 200 and response.json()["remaining"] > 0
+
+
+# --- Issue 10: the outcomes dashboard's filters and its CSVs (GET forms that write nothing
+# but audit events, so not in ENDPOINTS). Hostile filters give the page with a form error
+# (400), a plain-text 400 saying what is wrong for a CSV, or a 404 for an unknown figure;
+# never a 500. A track of another program is not one of the choices.
+
+OUTCOMES: dict[str, Endpoint] = {
+    name: Endpoint(
+        name,
+        "director",
+        kwargs,
+        {"date_from": DATE, "date_to": DATE, "track": FK, "source": CHOICE, "program": FK},
+        (),
+        lambda w: {
+            "date_from": "2026-01-01",
+            "date_to": "2026-03-31",
+            "track": w.program.tracks.get(name="Evening").pk,
+            "source": "court",
+            "program": w.program.pk,
+        },
+        {
+            "to before from": replace(date_from="2026-03-02", date_to="2026-03-01"),
+            "eleven years": replace(date_from="2010-01-01", date_to="2021-01-02"),
+            "year 1": replace(date_from="0001-01-01"),
+            "year 9999": replace(date_to="9999-12-31"),
+            "another program's track": replace(track=lambda w: w.other_program.tracks.first().pk),
+            "another program": replace(program=lambda w: w.other_program.pk),
+        },
+    )
+    for name, kwargs in (
+        ("outcomes:dashboard", lambda w: {}),
+        ("outcomes:csv", lambda w: {"figure": "retention"}),
+    )
+}
+
+
+def _get_outcomes(client, w: World, ep: Endpoint, payload: Payload, figure: str | None = None):
+    payload = {k: (v(w) if callable(v) else v) for k, v in payload.items()}
+    payload.pop(JSON_BODY, None)
+    client.force_login(w.director)
+    kwargs = ep.kwargs(w) if figure is None else {"figure": figure}
+    return client.get(reverse(ep.url, kwargs=kwargs), payload)
+
+
+@pytest.mark.parametrize("key", sorted(OUTCOMES))
+def test_outcomes_filters_refuse_hostile_input(client, hostile_world, key):
+    w = hostile_world
+    ep = OUTCOMES[key]
+    valid = ep.valid(w)
+    assert _get_outcomes(client, w, ep, valid).status_code == 200
+    cases = {
+        name: case
+        for name, case in {**generic_cases(ep), **ep.cases}.items()
+        if name not in ("3 MB body", "JSON body", "empty POST")
+    }
+    problems = []
+    for name, case in cases.items():
+        response = _get_outcomes(client, w, ep, case(w, valid))
+        if response.status_code != 400:
+            problems.append(f"{name}: {response.status_code}")
+        elif key == "outcomes:dashboard" and "1,500" not in name:
+            form = response.context.get("form") if response.context else None
+            if not (form is not None and form.errors) and not response.context.get("problem"):
+                problems.append(f"{name}: 400 without a form error")
+    for figure in ("nope", "../etc", "census\x00"):
+        status = client.get(f"/outcomes/csv/{figure}/").status_code
+        if status != 404:
+            problems.append(f"figure {figure!r}: {status}")
+    assert not problems, f"{key}: {len(problems)} problems\n" + "\n".join(problems)

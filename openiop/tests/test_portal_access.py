@@ -85,6 +85,8 @@ PORTAL_RULES: dict[str, PortalRule] = {
     ),
     # --- C: notifications: the participant's message preferences ---
     "portal_notify:preferences": PortalRule("participant"),
+    # --- Issue 10: the participant's aftercare plan, once given ---
+    "portal_aftercare:plan": PortalRule("participant"),
 }
 
 

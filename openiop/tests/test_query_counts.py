@@ -137,7 +137,15 @@ LIST_QUERIES = FRAME + 7 + CHAIN
 #  B (issue 9), family: +5 (family.manage holders), the participant's contacts; their
 #      consents and whether treatment ended (family.access.decisions_for, two queries for
 #      any number of contacts); the family portal accounts; the next family invitation
-CHART_QUERIES = FRAME + 42 + 1 + 1 + 2 + 5 + CHAIN
+#  H4 (issue 10), state reporting (TEDS): +1, the episode's TEDS admission items
+#      (clinical.view holders, admitted episodes; after the intake section)
+#  Issue 10, discharge: +0 for an episode in care (the section reads the episode's
+#      status; one query, the discharge with its summary, once discharged)
+#  Issue 10, aftercare plan: +1, the episode's plan with its referral count and next
+#      appointment (clinical.view holders; episodes in care or discharged)
+#  Issue 10, alumni: +2, the participant's follow-ups with their discharge; the alumni
+#      events they came to (clinical.view holders; run for everyone, shown when any)
+CHART_QUERIES = FRAME + 42 + 1 + 1 + 2 + 5 + 1 + 1 + 2 + CHAIN
 # A participant without contacts: the family section stops after its first query.
 CHART_QUERIES_NO_CONTACTS = CHART_QUERIES - 4
 
@@ -170,7 +178,11 @@ CHART_QUERIES_NO_CONTACTS = CHART_QUERIES - 4
 #  D (issue 9), attendance letters to produce: +1, the oldest requests waiting with a
 #      window COUNT (records.disclose holders)
 # No banner: the board shows the safety alerts in full.
-TODAY_QUERIES = FRAME + 21 + 1 + CHAIN
+#  Issue 10, discharge summaries to sign: +1, the drafts of the user's caseload with
+#      participant and discharge (discharge.write holders)
+#  Issue 10, follow-up calls due: +1, COUNT of the user's pending follow-ups due within a
+#      week (alumni.follow_up holders)
+TODAY_QUERIES = FRAME + 21 + 1 + 1 + 1 + CHAIN
 
 
 def today_session(world: World) -> None:
@@ -466,7 +478,8 @@ MEASURES_QUERIES = FRAME + 10 + CHAIN
 #      caseload in care), so the settings and latest-administration queries do not run
 #  13. audit: INSERT the view event (core_auditevent)
 #  D (issue 9), attendance letters to produce: +1 (as for a counsellor)
-TODAY_INTAKE_QUERIES = FRAME + 10 + 1 + CHAIN
+#  Issue 10, follow-up calls due: +1 (intake calls alumni: alumni.follow_up)
+TODAY_INTAKE_QUERIES = FRAME + 10 + 1 + 1 + CHAIN
 
 
 @pytest.mark.parametrize("narrowed", [False, True], ids=["whole-program", "care-team-only"])
@@ -689,3 +702,138 @@ def test_the_unsigned_work_list_runs_the_same_queries_with_3_and_12_drafts(world
     assert len(client.get(url).context["mine"]) == 12
     assert n3 == n12, f"{n3} queries with 3 drafts, {n12} with 12\n{sql3}\n---\n{sql12}"
     assert n12 == UNSIGNED_QUERIES, f"expected {UNSIGNED_QUERIES}, ran {n12}:\n{sql12}"
+
+
+# --- Issue 10: the outcomes dashboard and its CSVs (acceptance 5) --------------------------
+# outcomes:dashboard (a director: figures of the program over the last 12 months)
+#   4. programs: accounts_user_programs (user.program_ids, cached for the request)
+#   5. programs: the user's programs, with their site (programs_of)
+#   6. tracks: the program's tracks (filter form and breakdown labels)
+#   7. episodes: the episodes in care in the range, with their discharge reason (LEFT JOIN)
+#   8. attendance: attended and missed sessions, GROUP BY track and referral source
+#   9. screens: resulted specimens GROUP BY track, referral source and unexpected (EXISTS)
+#  10. scores: instrument totals of the episodes discharged in the range
+#  11. follow-ups: the closed follow-ups due in the range
+#  12. banner: COUNT of the open safety alerts
+#  13. audit: INSERT the view event
+OUTCOMES_QUERIES = FRAME + 10 + CHAIN
+# outcomes:csv: the same without the banner (no page); the export event instead of the view
+OUTCOMES_CSV_QUERIES = FRAME + 9 + CHAIN
+
+
+def test_the_outcomes_dashboard_runs_the_same_queries_with_n_and_3n_episodes(world, login):
+    from openiop.testing import grow_outcomes
+
+    client = login(world.director)
+    today = world.program.today()
+    urls = {
+        "dashboard": (reverse("outcomes:dashboard"), OUTCOMES_QUERIES),
+        "dashboard, filtered": (
+            reverse("outcomes:dashboard")
+            + f"?track={world.program.tracks.get(name='Evening').pk}&source=court",
+            OUTCOMES_QUERIES,
+        ),
+        "retention CSV": (reverse("outcomes:csv", args=["retention"]), OUTCOMES_CSV_QUERIES),
+        "follow-up CSV": (reverse("outcomes:csv", args=["follow_ups"]), OUTCOMES_CSV_QUERIES),
+    }
+    grow_outcomes(world.program, world.intake, 4, today - dt.timedelta(days=200))
+    small = {name: measure(client, url) for name, (url, _) in urls.items()}
+    assert client.get(urls["dashboard"][0]).context["report"].completion.den == 4
+    grow_outcomes(world.program, world.intake, 8, today - dt.timedelta(days=150))
+    large = {name: measure(client, url) for name, (url, _) in urls.items()}
+    assert client.get(urls["dashboard"][0]).context["report"].completion.den == 12
+    for name, (_url, pinned) in urls.items():
+        (n_small, sql_small), (n_large, sql_large) = small[name], large[name]
+        assert n_small == n_large, (
+            f"{name}: {n_small} queries with 4 episodes but {n_large} with 12\n"
+            f"--- before:\n{sql_small}\n--- after:\n{sql_large}"
+        )
+        assert n_large == pinned, f"{name}: expected {pinned} queries, ran {n_large}:\n{sql_large}"
+
+
+# --- Issue 10: the discharge summary page. Its facts are assembled once (at discharge and
+# on "Refresh from the record") and kept on the summary, so the page reads them, whatever
+# the number of sessions, screens and scores behind them:
+#   4. programs: accounts_user_programs (user.program_ids)
+#   5. participants: the participant, with program and current episode (scoped)
+#   6. audit: INSERT the view event (participants.access)
+#   7. summary: the latest summary with discharge, episode, program and signer
+#   8. addenda: the summary's addenda
+#   9. banner: COUNT of the open safety alerts
+SUMMARY_QUERIES = FRAME + 6 + CHAIN
+
+
+def test_the_discharge_summary_runs_the_same_queries_as_the_record_grows(world, login):
+    from openiop.attendance.models import Attendance
+    from openiop.discharge import services as discharge_services
+    from openiop.scheduling.models import Session
+    from openiop.testing import add_discharge, give
+
+    add_discharge(world)
+    participant = world.discharged
+    client = login(world.counsellor)
+    url = reverse("discharge:summary", args=[participant.pk])
+    n_small, sql_small = measure(client, url)
+    # Sessions attended, scores given, then the facts assembled again.
+    episode = participant.current_episode
+    today = world.program.today()
+    sessions = list(Session.objects.filter(program=world.program, date__lt=today)[:12])
+    assert len(sessions) >= 5
+    for session in sessions:
+        Attendance.objects.create(
+            session=session,
+            episode=episode,
+            participant=participant,
+            status="present",
+            minutes_attended=180,
+        )
+    for n in range(6):
+        give(
+            participant,
+            world.counsellor,
+            "GAD-7",
+            [n % 3, 1, 1, 1, 1, 1, 1],
+            day=today - dt.timedelta(days=n),
+        )
+    summary = world.discharge_summary
+    summary.refresh_from_db()
+    discharge_services.refresh_summary(
+        summary, actor=world.counsellor, expected_version=summary.version
+    )
+    n_large, sql_large = measure(client, url)
+    assert client.get(url).context["facts"]["attendance"]["sessions_attended"] == len(sessions)
+    assert n_small == n_large, f"{n_small} then {n_large}\n{sql_small}\n---\n{sql_large}"
+    assert n_large == SUMMARY_QUERIES, f"expected {SUMMARY_QUERIES}, ran {n_large}:\n{sql_large}"
+
+
+# --- Issue 10: the alumni follow-up worklist (a counsellor; due, later, done, mine) -------
+#   4. programs: accounts_user_programs (user.program_ids, cached for the request)
+#   5. count: SELECT COUNT(*) of the visible follow-ups of the view (paginator)
+#   6. page: the follow-ups of the page with participant, discharge and assignee, and a
+#      COUNT of their attempts (one query, select_related + annotate)
+#   7. banner: COUNT of the open safety alerts
+#   8. audit: INSERT the view event
+ALUMNI_WORKLIST_QUERIES = FRAME + 5 + CHAIN
+
+
+@pytest.mark.parametrize("narrowed", [False, True], ids=["whole-program", "care-team-only"])
+def test_the_alumni_worklist_runs_the_same_queries_with_2_and_12_follow_ups(world, narrowed):
+    from openiop.testing import add_discharged, make_discharged
+
+    if narrowed:
+        world.program.counsellors_see_care_team_only = True
+        world.program.save(update_fields=["counsellors_see_care_team_only"])
+    add_discharged(world)
+    counsellor = client_for(world.counsellor)
+    base = reverse("alumni:worklist")
+    urls = [base, base + "?show=upcoming", base + "?show=done", base + "?mine=1"]
+    small = {url: measure(counsellor, url) for url in urls}
+    for n in range(10):
+        make_discharged(world, last=f"Grown{n}", days_ago=31 + n)
+    large = {url: measure(counsellor, url) for url in urls}
+    assert len(counsellor.get(base).context["page"].object_list) == 12
+    for url in urls:
+        (n2, sql2), (n12, sql12) = small[url], large[url]
+        assert n2 == n12, f"{url}: {n2} queries with 2 rows, {n12} with 12\n{sql2}\n---\n{sql12}"
+        pinned = ALUMNI_WORKLIST_QUERIES
+        assert n12 == pinned, f"{url}: expected {pinned}, ran {n12}:\n{sql12}"

@@ -664,7 +664,111 @@ RULES: dict[str, Rule] = {
     # --- C: notifications (messages.view): the outbox and one message ----------------------
     "notify:outbox": Rule("director", "counsellor"),
     "notify:message": Rule("director", "counsellor", message_kw(), outsider_404=True),
+    # --- Issue 10: the outcomes dashboard (outcomes.view: figures of the user's own
+    # programs, so the outsider sees its own program's), its definitions and CSVs -------
+    "outcomes:dashboard": Rule("director", "counsellor"),
+    "outcomes:definitions": Rule("director", "counsellor"),
+    "outcomes:csv": Rule(
+        "director", "counsellor", lambda w: {"figure": "census"}, audited_as="export"
+    ),
 }
+
+
+def discharged_kw(w: World) -> dict[str, Any]:
+    """world.discharged: discharged today as completed, with a draft summary."""
+    from openiop.testing import add_discharge
+
+    add_discharge(w)
+    return {"pk": w.discharged.pk}
+
+
+# --- Issue 10: discharge (discharge.write for the form, the signature and addenda; the
+# summary and its PDF for clinical.view). The form of world.active (in care); the summary
+# pages of world.discharged (a draft: the addendum page says to sign first) -------------
+RULES.update(
+    {
+        "discharge:discharge": Rule("counsellor", "intake", p("active"), outsider_404=True),
+        "discharge:summary": Rule("supervisor", "billing", discharged_kw, outsider_404=True),
+        "discharge:sign": Rule("counsellor", "intake", discharged_kw, outsider_404=True),
+        "discharge:addendum": Rule("counsellor", "intake", discharged_kw, outsider_404=True),
+        "discharge:summary_pdf": Rule(
+            "counsellor", "billing", discharged_kw, outsider_404=True, audited_as="export"
+        ),
+    }
+)
+
+
+# --- H4 (issue 10): TEDS state reporting. The items of world.active's episode (read with
+# clinical.view or intake.view, declared as participant.view; recorded with teds.record);
+# the export page and its files (teds.export: compliance and the director, their own
+# programs, so the outsider gets its own program's records) ------------------------------
+RULES.update(
+    {
+        "teds_items:edit": Rule("intake", "admin", p("active"), outsider_404=True),
+        "teds:export": Rule("compliance", "counsellor"),
+        "teds:download": Rule(
+            "compliance", "counsellor", lambda w: {"kind": "admissions"}, audited_as="export"
+        ),
+    }
+)
+
+
+# --- Issue 10, aftercare (clinical.view to read, discharge.write to write; world.active's
+# plan by `add_aftercare`) and alumni (alumni.follow_up: the worklist, world.alumnus's
+# 30-day follow-up and the alumni event by `add_discharged`) ------------------------------
+
+
+def aftercare_kw(referral: bool = False) -> Callable[[World], dict[str, Any]]:
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.testing import add_aftercare
+
+        add_aftercare(w)
+        more = {"referral_pk": w.records["aftercare_referral"].pk} if referral else {}
+        return {"pk": w.active.pk, **more}
+
+    return kwargs
+
+
+def alumni_kw(name: str) -> Callable[[World], dict[str, Any]]:
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.testing import add_discharged
+
+        add_discharged(w)
+        return {"pk": w.records[name].pk}
+
+    return kwargs
+
+
+RULES.update(
+    {
+        "aftercare:plan": Rule("counsellor", "billing", aftercare_kw(), outsider_404=True),
+        "aftercare:edit": Rule("counsellor", "intake", aftercare_kw(), outsider_404=True),
+        "aftercare:referral_new": Rule("counsellor", "intake", aftercare_kw(), outsider_404=True),
+        "aftercare:referral_edit": Rule(
+            "counsellor", "intake", aftercare_kw(referral=True), outsider_404=True
+        ),
+        "aftercare:referral_void": Rule(
+            "counsellor", "intake", aftercare_kw(referral=True), outsider_404=True
+        ),
+        "aftercare:give": Rule("director", "intake", aftercare_kw(), outsider_404=True),
+        "aftercare:pdf": Rule(
+            "supervisor", "billing", aftercare_kw(), outsider_404=True, audited_as="export"
+        ),
+        "alumni:worklist": Rule("counsellor", "billing"),
+        "alumni:follow_up": Rule("intake", "lab", alumni_kw("follow_up"), outsider_404=True),
+        "alumni:attempt": Rule("counsellor", "billing", alumni_kw("follow_up"), outsider_404=True),
+        "alumni:close": Rule("counsellor", "billing", alumni_kw("follow_up"), outsider_404=True),
+        "alumni:events": Rule("supervisor", "compliance"),
+        "alumni:event_new": Rule("counsellor", "billing"),
+        "alumni:event": Rule("counsellor", "billing", alumni_kw("alumni_event"), outsider_404=True),
+        "alumni:event_attendance": Rule(
+            "director", "billing", alumni_kw("alumni_event"), outsider_404=True
+        ),
+        "alumni:event_cancel": Rule(
+            "counsellor", "billing", alumni_kw("alumni_event"), outsider_404=True
+        ),
+    }
+)
 
 
 def all_url_names() -> dict[str, Any]:
@@ -864,6 +968,15 @@ PERSONA_ANSWERS: dict[tuple[str, str], tuple[int, str]] = {
         )
     },
 }
+
+# H4: the TEDS items page declares participant.view and then asks for clinical.view or
+# intake.view (intake.teds_views._participant): these roles hold neither.
+PERSONA_ANSWERS.update(
+    {
+        ("teds_items:edit", persona): (403, "holds neither clinical.view nor intake.view")
+        for persona in ("billing", "compliance", "lab")
+    }
+)
 
 
 def expected_answer(name: str, rule: Rule, persona: str, perms: frozenset[str], perm: str | None):

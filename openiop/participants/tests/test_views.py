@@ -98,13 +98,22 @@ def test_refused_transition_says_why_and_changes_nothing(world, login):
     assert p.current_episode.status == S.ACTIVE
 
 
-def test_discharge_without_reason_is_a_form_error(world, login):
-    response = login(world.counsellor).post(
-        transition_url(world.active, "discharged"),
-        {"effective_date": world.program.today().isoformat(), "reason": ""},
-    )
-    assert response.status_code == 400
-    assert b"This field is required" in response.content
+def test_discharge_goes_through_the_discharge_form(world, login):
+    """The generic status page does not discharge: it points to the discharge form."""
+    client = login(world.counsellor)
+    discharge_url = reverse("discharge:discharge", args=[world.active.pk])
+    for response in (
+        client.get(transition_url(world.active, "discharged")),
+        client.post(
+            transition_url(world.active, "discharged"),
+            {"effective_date": world.program.today().isoformat(), "reason": "Completed"},
+        ),
+    ):
+        assert response.status_code == 409
+        assert b"recorded with its own form" in response.content
+        assert discharge_url.encode() in response.content
+    world.active.current_episode.refresh_from_db()
+    assert world.active.current_episode.status == S.ACTIVE
 
 
 def test_edit_conflict_is_shown_not_overwritten(world, login):
