@@ -60,6 +60,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             section = url if url == "/" else "/" + url.strip("/").split("/")[0] + "/"
             active = request.path == url if url == "/" else request.path.startswith(section)
             items.append({"label": label, "url": url, "active": active})
+    active_items = [item for item in items if item["active"]]
+    if len(active_items) > 1:
+        # Two items in one section (Outcomes at /outcomes/, State reporting at
+        # /outcomes/teds/): the one whose address the page is under, else the first.
+        under = [i for i in active_items if request.path.startswith(i["url"])]
+        keep = max(under or active_items[:1], key=lambda i: len(i["url"]))
+        for item in active_items:
+            item["active"] = item is keep
     return {"nav_items": items}
 
 

@@ -110,6 +110,16 @@ def test_the_nav_leads_compliance_to_state_reporting(login, world):
     assert f'href="{export_url()}"' in page and "State reporting" in page
 
 
+def test_only_state_reporting_is_the_current_menu_item_on_its_page(login, world):
+    """Outcomes (/outcomes/) and State reporting (/outcomes/teds/) share a section: the
+    director on the export page sees only State reporting marked as the current page."""
+    page = login(world.director).get(export_url()).context
+    current = [item["label"] for item in page["nav_items"] if item["active"]]
+    assert current == ["State reporting"]
+    page = login(world.director).get(reverse("outcomes:dashboard")).context
+    assert [item["label"] for item in page["nav_items"] if item["active"]] == ["Outcomes"]
+
+
 def test_each_user_sees_the_records_of_their_programs(login, reporting):
     w = reporting
     record_teds_items(
