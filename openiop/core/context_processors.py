@@ -64,8 +64,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if len(active_items) > 1:
         # Two items in one section (Outcomes at /outcomes/, State reporting at
         # /outcomes/teds/): the one whose address the page is under, else the first.
-        under = [i for i in active_items if request.path.startswith(i["url"])]
-        keep = max(under or active_items[:1], key=lambda i: len(i["url"]))
+        under = [i for i in active_items if request.path.startswith(str(i["url"]))]
+        keep = max(under or active_items[:1], key=lambda i: len(str(i["url"])))
         for item in active_items:
             item["active"] = item is keep
     return {"nav_items": items}
