@@ -99,6 +99,7 @@ def session_reminders(now: dt.datetime) -> dict[str, int]:
                 "session_reminder",
                 context,
                 key=keys[ep.pk],
+                send_after=now,  # the job's time, not the wall clock (tests run jobs at set hours)
                 stale_after=sessions[0].starts_at,
             )
             made += message is not None
@@ -174,6 +175,7 @@ def check_in_links(now: dt.datetime) -> dict[str, int]:
                 "check_in_link",
                 {"one_tap": Link.CHECK_IN, "day": today},
                 key=keys[ep.pk],
+                send_after=now,  # the job's time, not the wall clock (tests run jobs at set hours)
                 stale_after=_end_of_day(today, tz),
             )
             made += message is not None
@@ -201,6 +203,7 @@ def instruments_due(now: dt.datetime) -> dict[str, int]:
                 "instrument_due",
                 {"one_tap": Link.INSTRUMENT, "instrument_code": d.instrument.code, "day": today},
                 key=key,
+                send_after=now,  # the job's time, not the wall clock (tests run jobs at set hours)
                 stale_after=_end_of_day(today, tz),
             )
             made += message is not None
