@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "openiop.discharge",
     "openiop.alumni",
     "openiop.outcomes",
+    "openiop.billing",
     "openiop.demo",
 ]
 

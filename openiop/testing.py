@@ -1657,3 +1657,269 @@ def add_outcomes_story(world: World, n: int = 30) -> None:
                 readmitted=rng.random() < 0.15,
                 quality_of_life=rng.randint(4, 9),
             )
+
+
+# --- Billing (issue 11) ---------------------------------------------------------------
+
+
+def add_billing(world: World) -> None:
+    """Billing set up for world.program and world.active (idempotent):
+    `world.billing_profile` (3-hour billable minimum, $250 a day), `world.payer` (Harbor
+    Health Plan, commercial, authorisation needed), `world.coverage` (world.active's
+    primary coverage from 60 days ago), `world.authorisation` (20 days of H0015 from 30
+    days ago to 30 days ahead, review due in 7 days), a primary diagnosis on world.active's
+    episode, and the TPO consent of `add_privacy` (so claims may go to the payer).
+    world.active's attended group of `world.session` with its signed note is a billable
+    day."""
+    from decimal import Decimal
+
+    from openiop.billing.choices import CoverageKind, PayerKind, Sex
+    from openiop.billing.models import Authorisation, BillingProfile, Coverage, Payer
+    from openiop.intake.models import Diagnosis
+
+    if "payer" in world.records:
+        return
+    add_privacy(world)
+    program, active = world.program, world.active
+    today = program.today()
+    episode = active.current_episode
+    if episode is None:
+        raise RuntimeError("world.active has an episode")
+    world.records["billing_profile"] = BillingProfile.objects.create(
+        program=program,
+        billing_name="Harbor IOP LLC",
+        npi="1234567893",
+        tax_id="123456789",
+        address_line="12 Harbor Street",
+        city="Portland",
+        state="ME",
+        postal_code="041011234",
+        phone="2075550100",
+        submitter_id="HARBOR01",
+        receiver_id="CLEARHOUSE",
+        receiver_name="Clearing House",
+        contact_name="Bea Biller",
+        daily_charge=Decimal("250.00"),
+    )
+    world.records["payer"] = Payer.objects.create(
+        program=program,
+        name="Harbor Health Plan",
+        payer_id="HHP01",
+        kind=PayerKind.COMMERCIAL,
+    )
+    world.records["coverage"] = Coverage.objects.create(
+        participant=active,
+        kind=CoverageKind.INSURANCE,
+        payer=world.records["payer"],
+        member_id="HHP123456",
+        group_number="GRP-77",
+        patient_sex=Sex.FEMALE,
+        start_date=today - dt.timedelta(days=60),
+        verified_on=today - dt.timedelta(days=60),
+        verified_by_name="Ivy Intake",
+        created_by=world.intake,
+    )
+    world.records["authorisation"] = Authorisation.objects.create(
+        coverage=world.records["coverage"],
+        participant=active,
+        episode=episode,
+        service_code="H0015",
+        units=20,
+        start_date=today - dt.timedelta(days=30),
+        end_date=today + dt.timedelta(days=30),
+        reference_number="AUTH-1001",
+        next_review_on=today + dt.timedelta(days=7),
+        created_by=world.intake,
+    )
+    if not Diagnosis.objects.filter(episode=episode, voided=False).exists():
+        Diagnosis.objects.create(
+            episode=episode,
+            participant=active,
+            code="F10.20",
+            description="Alcohol dependence, uncomplicated",
+            primary=True,
+            noted_on=today - dt.timedelta(days=30),
+        )
+
+
+def add_claim(world: World) -> None:
+    """Helper A (issue 11): `world.claim`, a DRAFT claim to world.payer for world.active's
+    billable day (world.session's), built by `billing.claims.build_claims` after
+    `add_billing` (idempotent). world.active gets a postal address for the 837P."""
+    from openiop.billing import claims
+
+    if "claim" in world.records:
+        return
+    add_billing(world)
+    active = world.active
+    if not active.address_line1:
+        active.address_line1 = "4 Fore Street"
+        active.city = "Portland"
+        active.state = "ME"
+        active.postal_code = "04101"
+        active.save(update_fields=["address_line1", "city", "state", "postal_code"])
+    day = world.session.date
+    result = claims.build_claims(
+        world.program,
+        world.payer,
+        day,
+        day,
+        actor=world.users["billing"],
+        today=world.program.today(),
+    )
+    if len(result.claims) != 1:
+        raise RuntimeError(f"add_claim built {len(result.claims)} claims: {result.summary()}")
+    world.records["claim"] = result.claims[0]
+
+
+def add_claim_batch(world: World) -> None:
+    """Helper A (issue 11): world.claim submitted to world.payer in `world.claim_batch`
+    (an 837P test file), after `add_claim` (idempotent)."""
+    from openiop.billing import claims
+
+    if "claim_batch" in world.records:
+        return
+    add_claim(world)
+    batch = claims.submit_claims([world.records["claim"]], actor=world.users["billing"])
+    world.records["claim_batch"] = batch
+    world.records["claim"].refresh_from_db()
+
+
+def add_review_packet_story(world: World) -> None:
+    """For concurrent review (issue 11, helper C), after `add_billing` (idempotent):
+    world.active's signed initial ASAM assessment at admission (`world.asam_then`,
+    ratings 2,1,2,2,3,2, level 2.1) and a signed reassessment 3 days ago
+    (`world.asam_now`, ratings 1,0,1,1,2,1), a negative screen 10 days ago and an
+    unexpected positive 5 days ago."""
+    from openiop.intake.models import Assessment
+
+    add_billing(world)
+    if "asam_then" in world.records:
+        return
+    active, counsellor = world.active, world.counsellor
+    episode = active.current_episode
+    if episode is None or episode.admission_date is None:
+        raise RuntimeError("world.active is admitted")
+    today = world.program.today()
+    for name, kind, day, ratings in (
+        ("asam_then", "initial", episode.admission_date, (2, 1, 2, 2, 3, 2)),
+        ("asam_now", "reassessment", today - dt.timedelta(days=3), (1, 0, 1, 1, 2, 1)),
+    ):
+        values = {f"rating_{n}": r for n, r in enumerate(ratings, start=1)}
+        world.records[name] = Assessment.objects.create(
+            episode=episode,
+            participant=active,
+            kind=kind,
+            assessed_on=day,
+            recommended_level="3:2.1",
+            chosen_level="3:2.1",
+            status="signed",
+            signed_at=timezone.now(),
+            signed_by=counsellor,
+            signed_by_name=counsellor.display_name,
+            created_by=counsellor,
+            **values,
+        )
+    add_outcome_screen(
+        episode,
+        today - dt.timedelta(days=10),
+        [("presumptive", "negative", "negative")],
+        actor=world.lab,
+    )
+    add_outcome_screen(
+        episode,
+        today - dt.timedelta(days=5),
+        [("presumptive", "positive", "unexpected")],
+        actor=world.lab,
+    )
+
+
+def add_review_packet(world: World) -> None:
+    """`world.review_packet`: a concurrent-review packet of world.authorisation made by
+    the billing persona through `billing.packet.make_packet` (idempotent)."""
+    from openiop.billing.packet import make_packet
+
+    add_review_packet_story(world)
+    if "review_packet" in world.records:
+        return
+    auth = world.authorisation
+    auth.refresh_from_db()
+    world.records["review_packet"] = make_packet(
+        auth, actor=world.billing, today=world.program.today(), expected_version=auth.version
+    )
+
+
+def add_coverage_days(world: World, offsets: Any, *, minutes: int = 180) -> list[Any]:
+    """Days world.active attended an individual session of `minutes` (no note written),
+    `offsets` days before today each; the sessions made (helper B, issue 11)."""
+    from openiop.attendance.models import Attendance
+    from openiop.scheduling.choices import SessionKind
+    from openiop.scheduling.models import Session
+
+    program, active = world.program, world.active
+    episode = active.current_episode
+    if episode is None:
+        raise RuntimeError("world.active has an episode")
+    session_type = program.session_types.get(name="Process group")
+    today = program.today()
+    made = []
+    for offset in offsets:
+        day = today - dt.timedelta(days=offset)
+        starts = dt.datetime.combine(day, dt.time(13), tzinfo=program.tz)
+        session = Session.objects.create(
+            program=program,
+            kind=SessionKind.INDIVIDUAL,
+            session_type=session_type,
+            title="Individual session",
+            date=day,
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(minutes=minutes),
+            facilitator=world.counsellor,
+        )
+        Attendance.objects.create(
+            session=session,
+            episode=episode,
+            participant=active,
+            status="present",
+            minutes_attended=minutes,
+        )
+        made.append(session)
+    return made
+
+
+def add_sliding_fee(world: World) -> None:
+    """Billing (`add_billing`) with world.program's sliding fee (helper B, issue 11):
+    $25 a day up to 100% of the poverty guideline, $75 up to 200%, and the full $250
+    above (`world.sliding_tier` is the 200% tier); `world.spare_payer`, a payer no
+    coverage uses; `world.foreign_payer`, a payer of world.other_program; and
+    `world.spare_coverage`, world.referred's self-pay arrangement (full fee, nothing
+    billed under it). Idempotent."""
+    from decimal import Decimal
+
+    from openiop.billing.choices import CoverageKind, PayerKind
+    from openiop.billing.models import Coverage, Payer, SlidingFeeTier
+
+    add_billing(world)
+    if "sliding_tier" in world.records:
+        return
+    SlidingFeeTier.objects.create(
+        program=world.program, up_to_percent=100, fee_per_day=Decimal("25.00")
+    )
+    world.records["sliding_tier"] = SlidingFeeTier.objects.create(
+        program=world.program, up_to_percent=200, fee_per_day=Decimal("75.00")
+    )
+    SlidingFeeTier.objects.create(
+        program=world.program, up_to_percent=None, fee_per_day=Decimal("250.00")
+    )
+    world.records["spare_payer"] = Payer.objects.create(
+        program=world.program, name="Pine State Medicaid", payer_id="MCDME", kind=PayerKind.MEDICAID
+    )
+    world.records["foreign_payer"] = Payer.objects.create(
+        program=world.other_program, name="Other Plan", payer_id="OTH01", kind=PayerKind.OTHER
+    )
+    world.records["spare_coverage"] = Coverage.objects.create(
+        participant=world.participants["referred"],
+        kind=CoverageKind.SELF_PAY,
+        start_date=world.program.today() - dt.timedelta(days=5),
+        created_by=world.intake,
+    )

@@ -71,6 +71,8 @@ urlpatterns = [
     path("outcomes/teds/", include("openiop.outcomes.teds_urls")),
     path("participants/<int:pk>/teds/", include("openiop.intake.teds_urls")),
     path("outcomes/", include("openiop.outcomes.urls")),
+    path("billing/", include("openiop.billing.urls")),
+    path("participants/<int:pk>/billing/", include("openiop.billing.coverage_urls")),
     path("healthz", core_views.healthz, name="healthz"),
 ]
 

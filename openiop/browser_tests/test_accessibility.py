@@ -323,6 +323,13 @@ def with_aftercare(w):
     return w.active.pk
 
 
+def billed(w):
+    from openiop.testing import add_claim
+
+    add_claim(w)
+    return w.claim
+
+
 def alumni(w, name: str = "follow_up"):
     from openiop.testing import add_discharged
 
@@ -437,6 +444,25 @@ STAFF_PAGES = [
         "compliance",
         lambda w: reverse("teds:export")
         + f"?date_from={w.program.today().replace(day=1, month=1)}&date_to={w.program.today()}",
+    ),
+    # Issue 11: billing (world.active's coverage, authorisation and claim, `add_claim`).
+    StaffPage("billing-board", "billing", lambda w: billed(w) and reverse("billing:board")),
+    StaffPage("billing-days", "billing", lambda w: billed(w) and reverse("billing:days")),
+    StaffPage("billing-risks", "billing", lambda w: billed(w) and reverse("billing:risks")),
+    StaffPage("billing-claims", "billing", lambda w: billed(w) and reverse("billing:claims")),
+    StaffPage("billing-claim", "billing", lambda w: reverse("billing:claim", args=[billed(w).pk])),
+    StaffPage("billing-build", "billing", lambda w: billed(w) and reverse("billing:build")),
+    StaffPage("billing-payers", "billing", lambda w: billed(w) and reverse("billing:payers")),
+    StaffPage("billing-profile", "billing", lambda w: billed(w) and reverse("billing:profile")),
+    StaffPage(
+        "billing-coverage",
+        "billing",
+        lambda w: billed(w) and reverse("coverage:overview", args=[w.active.pk]),
+    ),
+    StaffPage(
+        "billing-packet",
+        "counsellor",
+        lambda w: billed(w) and reverse("coverage:packet", args=[w.active.pk, w.authorisation.pk]),
     ),
     StaffPage("amendments", "compliance", u("amendments:list", pk=active)),
     StaffPage("audit-log", "compliance", u("core:audit_log")),

@@ -37,6 +37,8 @@ NAV = [
     ("Outcomes", "outcomes:dashboard", Perm.OUTCOMES_VIEW),
     # Issue 10: state reporting (TEDS) for compliance, who has no outcomes dashboard.
     ("State reporting", "teds:export", Perm.TEDS_EXPORT),
+    # Issue 11: the billing board (authorisations running out, days at risk, claims).
+    ("Billing", "billing:board", Perm.BILLING_VIEW),
 ]
 # Items hidden from holders of a permission: clinicians (clinical.view) reach consents
 # from each chart, so the compliance-wide "Privacy" item is not theirs (H6).

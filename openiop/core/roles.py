@@ -102,6 +102,23 @@ class Perm(models.TextChoices):
     OUTCOMES_VIEW = "outcomes.view", "See the program's outcomes dashboard (figures, no names)"
     TEDS_RECORD = "teds.record", "Record the TEDS state-reporting items of an admission"
     TEDS_EXPORT = "teds.export", "Export TEDS admission and discharge records for the state"
+    # Issue 11: billing.
+    COVERAGE_VIEW = (
+        "coverage.view",
+        "See a participant's insurance coverage and authorisations with days left",
+    )
+    COVERAGE_RECORD = (
+        "coverage.record",
+        "Record coverage, benefits verification and payer authorisations",
+    )
+    BILLING_MANAGE = (
+        "billing.manage",
+        "Set up payers and the billing profile; build, submit and follow up claims",
+    )
+    REVIEW_PACKET = (
+        "billing.review_packet",
+        "Prepare concurrent-review packets for payers (through the consent gate)",
+    )
 
 
 class Role(models.TextChoices):
@@ -154,6 +171,9 @@ _GROUP_WORK = {
 }
 # Issue 10: discharge, the summary and aftercare plan, and alumni follow-up and events.
 _AFTER_DISCHARGE = {Perm.DISCHARGE_WRITE, Perm.ALUMNI_FOLLOW_UP}
+# Issue 11: clinicians see the days an authorisation has left and prepare the concurrent
+# review packet; intake and billing record coverage and authorisations.
+_UTILISATION_REVIEW = {Perm.COVERAGE_VIEW, Perm.REVIEW_PACKET}
 
 # Each role sees what its work needs (issue 3, point 7): lab sees identity and screening;
 # billing sees coverage, attendance and billing but not clinical notes; compliance sees
@@ -180,6 +200,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.EDUCATION_EDIT, Perm.MESSAGES_VIEW}
         | _AFTER_DISCHARGE
         | {Perm.OUTCOMES_VIEW, Perm.TEDS_RECORD, Perm.TEDS_EXPORT}
+        | _UTILISATION_REVIEW
+        | {Perm.COVERAGE_RECORD}
     ),
     Role.INTAKE: frozenset(
         _CLINICAL_READ
@@ -197,6 +219,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             # Issue 10: intake records the TEDS admission items and calls alumni.
             Perm.TEDS_RECORD,
             Perm.ALUMNI_FOLLOW_UP,
+            # Issue 11: intake verifies benefits and records the first authorisation.
+            Perm.COVERAGE_VIEW,
+            Perm.COVERAGE_RECORD,
         }
         | _PRIVACY_WORK
     ),
@@ -214,6 +239,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _PRIVACY_WORK
         | _AFTER_DISCHARGE
         | {Perm.TEDS_RECORD}
+        | _UTILISATION_REVIEW
     ),
     Role.SUPERVISOR: frozenset(
         _CLINICAL_READ
@@ -225,6 +251,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.AMENDMENT_DECIDE}
         | _AFTER_DISCHARGE
         | {Perm.OUTCOMES_VIEW}
+        | _UTILISATION_REVIEW
     ),
     Role.LAB: frozenset(
         {
@@ -235,7 +262,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.SCREENING_VERIFY,
         }
     ),
-    Role.BILLING: frozenset({Perm.PARTICIPANT_VIEW, Perm.ATTENDANCE_VIEW, Perm.BILLING_VIEW}),
+    Role.BILLING: frozenset(
+        {Perm.PARTICIPANT_VIEW, Perm.ATTENDANCE_VIEW, Perm.BILLING_VIEW, Perm.BILLING_MANAGE}
+        | _UTILISATION_REVIEW
+        | {Perm.COVERAGE_RECORD}
+    ),
     # Compliance keeps the consent registry, releases records, reviews emergency
     # accesses and answers amendment requests; it reads no clinical note.
     Role.COMPLIANCE: frozenset(

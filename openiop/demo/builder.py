@@ -257,6 +257,11 @@ def build(seed: int = DEMO_SEED, today: dt.date | None = None) -> DemoResult:
         from openiop.demo import outcomes as outcomes_demo
 
         outcomes_demo.build_all(random.Random(seed + 61), program, tracks, staff, today)
+        # Billing: profile, payers, coverage, authorisations near their limits and a month
+        # of claims (issue 11); last, reading the rest without changing it (own stream).
+        from openiop.demo import billing as billing_demo
+
+        billing_demo.build(random.Random(seed + 67), program, staff, today)
     return DemoResult(created=True, participants=count)
 
 

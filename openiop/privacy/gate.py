@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,10 +104,17 @@ def normalise(name: str) -> str:
     return " ".join(kept.split())
 
 
-def consent_status(consent: Consent, on: dt.date | None = None) -> tuple[bool, str]:
+def consent_status(
+    consent: Consent,
+    on: dt.date | None = None,
+    *,
+    treatment_ended: Callable[[Consent], bool] | None = None,
+) -> tuple[bool, str]:
     """(in force?, why not / "In force"). Read at the moment of use, so a revocation or an
-    expiry takes effect at once (§2.31(a)(6)-(7))."""
+    expiry takes effect at once (§2.31(a)(6)-(7)). `treatment_ended` answers from data
+    already read (`check_many`); by default it asks the database."""
     on = on or timezone.localdate()
+    ended = treatment_ended or (lambda c: _treatment_ended(c, on))
     if consent.voided:
         return False, "voided (recorded in error)"
     if consent.revoked_at is not None or consent.revoked_on is not None:
@@ -117,12 +124,12 @@ def consent_status(consent: Consent, on: dt.date | None = None) -> tuple[bool, s
         return False, f"not signed until {consent.signed_on:%Y-%m-%d}"
     if consent.expires_on is not None and on > consent.expires_on:
         return False, f"expired on {consent.expires_on:%Y-%m-%d}"
-    if consent.expiry_event == Consent.ExpiryEvent.END_OF_TREATMENT and _treatment_ended(consent):
+    if consent.expiry_event == Consent.ExpiryEvent.END_OF_TREATMENT and ended(consent):
         return False, "expired at the end of treatment (discharge)"
     return True, "In force"
 
 
-def _treatment_ended(consent: Consent) -> bool:
+def _treatment_ended(consent: Consent, on: dt.date | None = None) -> bool:
     """The treatment the consent was signed in has ended: an episode was discharged on or
     after the day it was signed (a later readmission needs a new consent)."""
     from openiop.participants.models import Episode
@@ -132,6 +139,7 @@ def _treatment_ended(consent: Consent) -> bool:
         voided=False,
         discharge_date__isnull=False,
         discharge_date__gte=consent.signed_on,
+        discharge_date__lte=on or timezone.localdate(),
     ).exists()
 
 
@@ -186,12 +194,54 @@ def check(req: DisclosureRequest, *, on: dt.date | None = None) -> Decision:
     problems = validate_request(req)
     if problems:
         return Decision(False, None, problems)
-    consents = list(candidate_consents(req.participant))
+    return _decide(req, list(candidate_consents(req.participant)), on)
+
+
+def check_many(reqs: list[DisclosureRequest], *, on: dt.date | None = None) -> list[Decision]:
+    """`check` for many requests (one participant each) in two queries, whatever their
+    number: for lists that show whether each row may go out (billing's days at risk)."""
+    from openiop.participants.models import Episode
+
+    on = on or timezone.localdate()
+    ids = {req.participant.pk for req in reqs}
+    by_participant: dict[int, list[Consent]] = {}
+    for consent in Consent.objects.filter(participant_id__in=ids, voided=False).order_by(
+        "-signed_on", "-id"
+    ):
+        by_participant.setdefault(consent.participant_id, []).append(consent)
+    discharges: dict[int, list[dt.date]] = {}
+    for pid, day in Episode.objects.filter(
+        participant_id__in=ids, voided=False, discharge_date__isnull=False
+    ).values_list("participant_id", "discharge_date"):
+        if day is not None:
+            discharges.setdefault(pid, []).append(day)
+
+    def ended(consent: Consent) -> bool:
+        return any(
+            consent.signed_on <= day <= on for day in discharges.get(consent.participant_id, [])
+        )
+
+    out = []
+    for req in reqs:
+        problems = validate_request(req)
+        if problems:
+            out.append(Decision(False, None, problems))
+        else:
+            out.append(_decide(req, by_participant.get(req.participant.pk, []), on, ended))
+    return out
+
+
+def _decide(
+    req: DisclosureRequest,
+    consents: list[Consent],
+    on: dt.date,
+    ended: Callable[[Consent], bool] | None = None,
+) -> Decision:
     if not consents:
         return Decision(False, None, ["There is no consent on file for this participant."])
     reasons: list[str] = []
     for consent in consents:
-        in_force, why = consent_status(consent, on)
+        in_force, why = consent_status(consent, on, treatment_ended=ended)
         gaps = _covers(consent, req)
         if in_force and not gaps:
             return Decision(True, consent, [])

@@ -143,6 +143,12 @@ def discharge_models() -> list[Any]:
     return [Discharge, DischargeSummary, SummaryAddendum]
 
 
+def billing_claim_models() -> list[Any]:
+    from openiop.billing.models import Claim, ClaimBatch, ClaimLine
+
+    return [Claim, ClaimLine, ClaimBatch]
+
+
 def aftercare_alumni_models() -> list[Any]:
     from openiop.alumni.models import AlumniAttendance, AlumniEvent, FollowUp, FollowUpAttempt
     from openiop.discharge.models import AftercarePlan, AftercareReferral
@@ -155,6 +161,24 @@ def aftercare_alumni_models() -> list[Any]:
         AlumniEvent,
         AlumniAttendance,
     ]
+
+
+def billing_coverage_models() -> list[Any]:
+    from openiop.billing.models import (
+        Authorisation,
+        BillingProfile,
+        Coverage,
+        Payer,
+        SlidingFeeTier,
+    )
+
+    return [BillingProfile, SlidingFeeTier, Payer, Coverage, Authorisation]
+
+
+def billing_packet_models() -> list[Any]:
+    from openiop.billing.models import ReviewPacket
+
+    return [ReviewPacket]
 
 
 FINGERPRINTED = [
@@ -248,6 +272,12 @@ FINGERPRINTED = [
     TedsAdmission,
     # --- Issue 10, aftercare plans and alumni follow-ups, events and attendance ---
     *aftercare_alumni_models(),
+    # --- Issue 11, helper C: concurrent-review packets ---
+    *billing_packet_models(),
+    # --- Issue 11, helper B: billing set-up, coverage and authorisations ---
+    *billing_coverage_models(),
+    # --- Issue 11, helper A: claims, their lines and claim files ---
+    *billing_claim_models(),
 ]
 
 
@@ -5276,6 +5306,707 @@ ISSUE10_AFTERCARE_ALUMNI_ENDPOINTS: dict[str, Endpoint] = {
     ),
 }
 ENDPOINTS.update(ISSUE10_AFTERCARE_ALUMNI_ENDPOINTS)
+
+
+# --- Issue 11, helper C: making world.active's concurrent-review packet of
+# world.authorisation (`add_review_packet_story`; the TPO consent lets it go to the payer).
+# The form is the authorisation's version as the page showed it ---
+
+
+def packet_kwargs(w: World) -> dict[str, Any]:
+    from openiop.testing import add_review_packet_story
+
+    add_review_packet_story(w)
+    return {"pk": w.active.pk, "auth_pk": w.records["authorisation"].pk}
+
+
+def packet_valid(w: World) -> Payload:
+    from openiop.billing.models import Authorisation
+
+    packet_kwargs(w)  # made before any fingerprint
+    return {"version": str(Authorisation.objects.get(pk=w.records["authorisation"].pk).version)}
+
+
+ENDPOINTS.update(
+    {
+        "coverage:packet": Endpoint(
+            "coverage:packet",
+            "billing",
+            packet_kwargs,
+            {"version": INT},
+            ("version",),
+            packet_valid,
+            {
+                "a stale version": replace(version="7"),
+                "version 0": replace(version="0"),
+                "version huge": replace(version=TOO_BIG_INT),
+                "another program's participant": replace(
+                    **{KW: lambda w: {**packet_kwargs(w), "pk": w.foreign.pk}}
+                ),
+                "another participant's authorisation": replace(
+                    **{KW: lambda w: {**packet_kwargs(w), "pk": w.referred.pk}}
+                ),
+                "an authorisation that does not exist": replace(
+                    **{KW: lambda w: {**packet_kwargs(w), "auth_pk": int(TOO_BIG_INT)}}
+                ),
+                "as intake (no review.packet)": replace(**{AS: "intake"}),
+                "as the outsider": replace(**{AS: "outsider"}),
+            },
+        ),
+    }
+)
+
+
+# --- Issue 11, helper B: billing set-up (payers, the billing profile, the sliding fee) and
+# world.active's coverage and authorisations (`add_sliding_fee`: add_billing's payer,
+# coverage and authorisation; world.spare_payer, used by no coverage; world.foreign_payer,
+# of the other program; world.spare_coverage, world.referred's self-pay). The payloads
+# make the records before any fingerprint ---
+
+
+def billing_of(w: World) -> World:
+    from openiop.testing import add_sliding_fee
+
+    add_sliding_fee(w)
+    return w
+
+
+def billing_record(w: World, name: str) -> Any:
+    billing_of(w)
+    record = w.records[name]
+    return type(record).objects.get(pk=record.pk)
+
+
+PAYER_KINDS = {
+    "name": TEXT,
+    "payer_id": TEXT,
+    "kind": CHOICE,
+    "address_line": TEXT,
+    "city": TEXT,
+    "state": TEXT,
+    "postal_code": TEXT,
+    "phone": TEXT,
+    "units_per_day": INT,
+    "telehealth_modifier": CHOICE,
+    "covers_telehealth": BOOL,
+    "requires_authorisation": BOOL,
+    "timely_filing_days": INT,
+}
+PAYER_REQUIRED = ("name", "payer_id", "kind", "units_per_day", "telehealth_modifier")
+
+
+def payer_payload(w: World) -> Payload:
+    billing_of(w)
+    return {
+        "name": "Casco Bay Health",
+        "payer_id": "CBH01",
+        "kind": "commercial",
+        "address_line": "PO Box 9",
+        "city": "Portland",
+        "state": "ME",
+        "postal_code": "04101",
+        "phone": "800-555-0199",
+        "units_per_day": "1",
+        "telehealth_modifier": "95",
+        "covers_telehealth": "on",
+        "requires_authorisation": "on",
+        "timely_filing_days": "180",
+    }
+
+
+def payer_stamp(w: World, name: str = "spare_payer") -> str:
+    from openiop.billing.setup_forms import stamp_of
+
+    return str(stamp_of(billing_record(w, name)))
+
+
+PAYER_CASES: dict[str, Case] = {
+    "units a day 5": replace(units_per_day="5"),
+    "filing limit 29 days": replace(timely_filing_days="29"),
+    "a state of three letters": replace(state="MEX"),
+    "a ZIP code of 6 digits": replace(postal_code="041011"),
+    "a payer id with spaces": replace(payer_id="CB H 01"),
+    "the name of a payer the program has": replace(name="harbor health plan"),
+    "as the director (no billing.manage)": replace(**{AS: "director"}),
+    "as intake": replace(**{AS: "intake"}),
+}
+
+PROFILE_KINDS = {
+    "version": INT,
+    "billing_name": TEXT,
+    "npi": TEXT,
+    "tax_id": TEXT,
+    "taxonomy_code": TEXT,
+    "address_line": TEXT,
+    "city": TEXT,
+    "state": TEXT,
+    "postal_code": TEXT,
+    "phone": TEXT,
+    "contact_name": TEXT,
+    "submitter_id": TEXT,
+    "receiver_id": TEXT,
+    "receiver_name": TEXT,
+    "production": BOOL,
+    "service_code": CHOICE,
+    "place_of_service": CHOICE,
+    "telehealth_at_home": BOOL,
+    "billable_minimum_minutes": INT,
+    "daily_charge": DECIMAL,
+    "alert_remaining_days": INT,
+    "alert_end_days": INT,
+    "poverty_base": INT,
+    "poverty_per_person": INT,
+}
+
+
+def profile_payload(w: World) -> Payload:
+    profile = billing_record(w, "billing_profile")
+    return {
+        "version": str(profile.version),
+        "billing_name": "Harbor IOP LLC",
+        "npi": "1234567893",
+        "tax_id": "12-3456789",
+        "taxonomy_code": "261QR0405X",
+        "address_line": "14 Harbor Street",
+        "city": "Portland",
+        "state": "ME",
+        "postal_code": "04101-1234",
+        "phone": "207-555-0100",
+        "contact_name": "Bea Biller",
+        "submitter_id": "HARBOR01",
+        "receiver_id": "CLEARHOUSE",
+        "receiver_name": "Clearing House",
+        "service_code": "H0015",
+        "place_of_service": "57",
+        "telehealth_at_home": "on",
+        "billable_minimum_minutes": "180",
+        "daily_charge": "260.00",
+        "alert_remaining_days": "3",
+        "alert_end_days": "5",
+        "poverty_base": "15650",
+        "poverty_per_person": "5500",
+    }
+
+
+def tier_payload(w: World) -> Payload:
+    billing_of(w)  # the tiers up to 100% ($25), 200% ($75) and above ($250)
+    return {"up_to_percent": "300", "fee_per_day": "150"}
+
+
+COVERAGE_KINDS = {
+    "kind": CHOICE,
+    "payer": FK,
+    "priority": CHOICE,
+    "member_id": TEXT,
+    "group_number": TEXT,
+    "plan_name": TEXT,
+    "relationship": CHOICE,
+    "subscriber_first_name": TEXT,
+    "subscriber_last_name": TEXT,
+    "subscriber_date_of_birth": DATE,
+    "subscriber_sex": CHOICE,
+    "patient_sex": CHOICE,
+    "start_date": DATE,
+    "end_date": DATE,
+    "verified": BOOL,
+    "household_size": INT,
+    "annual_income": INT,
+    "full_fee": BOOL,
+}
+COVERAGE_REQUIRED = ("kind", "priority", "relationship", "patient_sex", "start_date")
+
+
+def coverage_payload(w: World) -> Payload:
+    billing_of(w)
+    return {
+        "kind": "insurance",
+        "payer": str(w.records["spare_payer"].pk),
+        "priority": "2",
+        "member_id": "MCD-5555",
+        "group_number": "",
+        "plan_name": "MaineCare",
+        "relationship": "18",
+        "subscriber_first_name": "",
+        "subscriber_last_name": "",
+        "subscriber_date_of_birth": "",
+        "subscriber_sex": "",
+        "patient_sex": "F",
+        "start_date": day(w, -10),
+        "end_date": day(w, 200),
+        "verified": "on",
+        "household_size": "",
+        "annual_income": "",
+    }
+
+
+def coverage_edit_payload(w: World) -> Payload:
+    coverage = billing_record(w, "coverage")
+    return {
+        **coverage_payload(w),
+        "version": str(coverage.version),
+        "payer": str(coverage.payer_id),
+        "priority": "1",
+        "member_id": "HHP123456",
+        "group_number": "GRP-78",
+        "start_date": coverage.start_date.isoformat(),
+        "end_date": "",
+    }
+
+
+COVERAGE_CASES: dict[str, Case] = {
+    "ends before it starts": replace(end_date=lambda w: day(w, -11)),
+    "insurance without a payer": replace(payer=""),
+    "insurance without a member id": replace(member_id=" "),
+    "a payer of another program": replace(payer=lambda w: str(w.records["foreign_payer"].pk)),
+    "a spouse's plan without the subscriber": replace(relationship="01"),
+    "a subscriber born tomorrow": replace(
+        relationship="01",
+        subscriber_first_name="Sam",
+        subscriber_last_name="Rivera",
+        subscriber_sex="M",
+        subscriber_date_of_birth=lambda w: day(w, 1),
+    ),
+    "self-pay with a payer": replace(kind="self_pay", household_size="2", annual_income="1"),
+    "self-pay with the size but not the income": replace(
+        kind="self_pay", payer="", member_id="", household_size="2"
+    ),
+    "self-pay, neither household nor full fee": replace(kind="self_pay", payer="", member_id=""),
+    "self-pay, household and full fee": replace(
+        kind="self_pay",
+        payer="",
+        member_id="",
+        household_size="2",
+        annual_income="100",
+        full_fee="on",
+    ),
+    "a household of 21": replace(kind="self_pay", payer="", household_size="21"),
+    "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+    "as the counsellor (no coverage.record)": replace(**{AS: "counsellor"}),
+    "as the outsider": replace(**{AS: "outsider"}),
+}
+
+AUTH_KINDS = {
+    "coverage": FK,
+    "service_code": CHOICE,
+    "units": INT,
+    "start_date": DATE,
+    "end_date": DATE,
+    "reference_number": TEXT,
+    "next_review_on": DATE,
+    "reviewer": TEXT,
+    "notes": TEXT,
+}
+AUTH_REQUIRED = ("coverage", "service_code", "units", "start_date", "end_date", "reference_number")
+
+
+def auth_payload(w: World) -> Payload:
+    coverage = billing_record(w, "coverage")
+    return {
+        "coverage": str(coverage.pk),
+        "service_code": "H0015",
+        "units": "12",
+        "start_date": day(w, 31),
+        "end_date": day(w, 60),
+        "reference_number": "AUTH-2002",
+        "next_review_on": day(w, 40),
+        "reviewer": "Dr Ames",
+        "notes": "Approved after review.",
+    }
+
+
+def auth_edit_payload(w: World) -> Payload:
+    auth = billing_record(w, "authorisation")
+    return {
+        **auth_payload(w),
+        "version": str(auth.version),
+        "start_date": auth.start_date.isoformat(),
+        "end_date": auth.end_date.isoformat(),
+        "reference_number": "AUTH-1001",
+        "next_review_on": "",
+        "units": "25",
+    }
+
+
+def auth_kwargs(w: World) -> dict[str, Any]:
+    return {"pk": w.active.pk, "auth_pk": billing_record(w, "authorisation").pk}
+
+
+AUTH_CASES: dict[str, Case] = {
+    "1000 units": replace(units="1000"),
+    "0 units": replace(units="0"),
+    "ends before it starts": replace(end_date=lambda w: day(w, 30)),
+    "starts before its coverage": replace(start_date=lambda w: day(w, -61)),
+    "the next review before it starts": replace(next_review_on=lambda w: day(w, -100)),
+    "a self-pay coverage of another participant": replace(
+        coverage=lambda w: str(w.records["spare_coverage"].pk)
+    ),
+    "notes over 2000": replace(notes="n" * 2001),
+    "another program's participant": replace(
+        **{KW: lambda w: {**auth_kwargs(w), "pk": w.foreign.pk}}
+    ),
+    "as the counsellor (no coverage.record)": replace(**{AS: "counsellor"}),
+    "as the outsider": replace(**{AS: "outsider"}),
+}
+
+VOID_CASES: dict[str, Case] = {
+    "a stale version": replace(version="99"),
+    "version huge": replace(version=TOO_BIG_INT),
+    "reason over 500": replace(reason="r" * 501),
+    "as the counsellor (no coverage.record)": replace(**{AS: "counsellor"}),
+    "as the outsider": replace(**{AS: "outsider"}),
+}
+
+
+ISSUE11_B_ENDPOINTS: dict[str, Endpoint] = {
+    "billing:payer_new": Endpoint(
+        "billing:payer_new",
+        "billing",
+        lambda w: {},
+        {"program": FK, **PAYER_KINDS},
+        ("program", *PAYER_REQUIRED),
+        lambda w: {**payer_payload(w), "program": str(w.program.pk)},
+        {
+            **PAYER_CASES,
+            "another program": replace(program=lambda w: str(w.other_program.pk)),
+        },
+    ),
+    "billing:payer_edit": Endpoint(
+        "billing:payer_edit",
+        "billing",
+        lambda w: {"pk": billing_record(w, "spare_payer").pk},
+        {"stamp": INT, **PAYER_KINDS},
+        ("stamp", *PAYER_REQUIRED),
+        lambda w: {**payer_payload(w), "stamp": payer_stamp(w)},
+        {
+            **PAYER_CASES,
+            "a stale stamp": replace(stamp="1"),
+            "another program's payer": replace(
+                **{KW: lambda w: {"pk": w.records["foreign_payer"].pk}}
+            ),
+            "a payer that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+        },
+    ),
+    "billing:payer_retire": Endpoint(
+        "billing:payer_retire",
+        "billing",
+        lambda w: {"pk": billing_record(w, "spare_payer").pk},
+        {"stamp": INT},
+        ("stamp",),
+        lambda w: {"stamp": payer_stamp(w)},
+        {
+            "a stale stamp": replace(stamp="1"),
+            "a payer a coverage in force uses": replace(
+                stamp=lambda w: payer_stamp(w, "payer"),
+                **{KW: lambda w: {"pk": w.records["payer"].pk}},
+            ),
+            "another program's payer": replace(
+                **{KW: lambda w: {"pk": w.records["foreign_payer"].pk}}
+            ),
+            "as the director (no billing.manage)": replace(**{AS: "director"}),
+        },
+    ),
+    "billing:profile": Endpoint(
+        "billing:profile",
+        "billing",
+        lambda w: {},
+        PROFILE_KINDS,
+        tuple(n for n, k in PROFILE_KINDS.items() if k != BOOL and n not in ("taxonomy_code",)),
+        profile_payload,
+        {
+            "an NPI whose check digit is wrong": replace(npi="1234567890"),
+            "an EIN of 8 digits": replace(tax_id="12345678"),
+            "a ZIP code without its +4": replace(postal_code="04101"),
+            "a state of digits": replace(state="12"),
+            "a billable minimum of 14": replace(billable_minimum_minutes="14"),
+            "a billable minimum of 721": replace(billable_minimum_minutes="721"),
+            "a name with a claim-file separator": replace(billing_name="Harbor~IOP"),
+            "an alert of 61 days": replace(alert_end_days="61"),
+            "a stale version": replace(version="7"),
+            "version 0 when the profile exists": replace(version="0"),
+            "as the director (no billing.manage)": replace(**{AS: "director"}),
+        },
+    ),
+    "billing:sliding_fee": Endpoint(
+        "billing:sliding_fee",
+        "billing",
+        lambda w: {},
+        {"up_to_percent": INT, "fee_per_day": DECIMAL},
+        ("fee_per_day",),
+        tier_payload,
+        {
+            "a second open tier": replace(up_to_percent=""),
+            "a limit the program has": replace(up_to_percent="200"),
+            "a higher tier that costs less": replace(fee_per_day="50"),
+            "a limit of 1001%": replace(up_to_percent="1001"),
+            "a limit of 0%": replace(up_to_percent="0"),
+            "as the director (no billing.manage)": replace(**{AS: "director"}),
+        },
+    ),
+    "billing:tier_retire": Endpoint(
+        "billing:tier_retire",
+        "billing",
+        lambda w: {"pk": billing_record(w, "sliding_tier").pk},
+        {"tier": INT},
+        ("tier",),
+        lambda w: {"tier": str(billing_record(w, "sliding_tier").pk)},
+        {
+            "the form of another tier": replace(tier="1"),
+            "a tier that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+            "as the director (no billing.manage)": replace(**{AS: "director"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "coverage:coverage_new": Endpoint(
+        "coverage:coverage_new",
+        "intake",
+        lambda w: {"pk": w.active.pk},
+        COVERAGE_KINDS,
+        COVERAGE_REQUIRED,
+        coverage_payload,
+        {
+            **COVERAGE_CASES,
+            "a second primary insurance on the same days": replace(priority="1"),
+        },
+    ),
+    "coverage:coverage_edit": Endpoint(
+        "coverage:coverage_edit",
+        "billing",
+        lambda w: {"pk": w.active.pk, "coverage_pk": billing_record(w, "coverage").pk},
+        {"version": INT, **COVERAGE_KINDS},
+        ("version", *COVERAGE_REQUIRED),
+        coverage_edit_payload,
+        {
+            **COVERAGE_CASES,
+            "ends before it starts": replace(end_date=lambda w: day(w, -61)),
+            "a stale version": replace(version="99"),
+            "self-pay while authorisations belong to it": replace(
+                kind="self_pay", payer="", member_id="", full_fee="on"
+            ),
+            "another participant's coverage": replace(
+                **{
+                    KW: lambda w: {
+                        "pk": w.active.pk,
+                        "coverage_pk": w.records["spare_coverage"].pk,
+                    }
+                }
+            ),
+            "another program's participant": replace(
+                **{
+                    KW: lambda w: {
+                        "pk": w.foreign.pk,
+                        "coverage_pk": billing_record(w, "coverage").pk,
+                    }
+                }
+            ),
+        },
+    ),
+    "coverage:coverage_void": Endpoint(
+        "coverage:coverage_void",
+        "billing",
+        lambda w: {"pk": w.referred.pk, "coverage_pk": billing_record(w, "spare_coverage").pk},
+        {"version": INT, "reason": TEXT},
+        ("version", "reason"),
+        lambda w: {
+            "version": str(billing_record(w, "spare_coverage").version),
+            "reason": "Entered twice",
+        },
+        {
+            **VOID_CASES,
+            "a coverage with authorisations": replace(
+                **{
+                    KW: lambda w: {
+                        "pk": w.active.pk,
+                        "coverage_pk": w.records["coverage"].pk,
+                    }
+                }
+            ),
+        },
+    ),
+    "coverage:authorisation_new": Endpoint(
+        "coverage:authorisation_new",
+        "billing",
+        lambda w: {"pk": w.active.pk},
+        AUTH_KINDS,
+        AUTH_REQUIRED,
+        auth_payload,
+        {
+            **AUTH_CASES,
+            "another program's participant": replace(**{KW: lambda w: {"pk": w.foreign.pk}}),
+        },
+    ),
+    "coverage:authorisation_edit": Endpoint(
+        "coverage:authorisation_edit",
+        "billing",
+        auth_kwargs,
+        {"version": INT, **AUTH_KINDS},
+        ("version", *AUTH_REQUIRED),
+        auth_edit_payload,
+        {
+            **AUTH_CASES,
+            "ends before it starts": replace(end_date=lambda w: day(w, -31)),
+            "a stale version": replace(version="99"),
+            "another participant's authorisation": replace(
+                **{KW: lambda w: {**auth_kwargs(w), "pk": w.referred.pk}}
+            ),
+        },
+    ),
+    "coverage:authorisation_renew": Endpoint(
+        "coverage:authorisation_renew",
+        "billing",
+        auth_kwargs,
+        AUTH_KINDS,
+        AUTH_REQUIRED,
+        lambda w: {**auth_payload(w), "reference_number": "AUTH-1002"},
+        {
+            **AUTH_CASES,
+            "an authorisation that does not exist": replace(
+                **{KW: lambda w: {"pk": w.active.pk, "auth_pk": int(TOO_BIG_INT)}}
+            ),
+        },
+    ),
+    "coverage:authorisation_void": Endpoint(
+        "coverage:authorisation_void",
+        "billing",
+        auth_kwargs,
+        {"version": INT, "reason": TEXT},
+        ("version", "reason"),
+        lambda w: {
+            "version": str(billing_record(w, "authorisation").version),
+            "reason": "Entered on the wrong coverage",
+        },
+        {
+            **VOID_CASES,
+            "another participant's authorisation": replace(
+                **{KW: lambda w: {**auth_kwargs(w), "pk": w.referred.pk}}
+            ),
+        },
+    ),
+}
+ENDPOINTS.update(ISSUE11_B_ENDPOINTS)
+
+
+# --- Issue 11, helper A: claims. world.claim is a draft of world.active's billable day
+# (`add_claim`), submitted in world.claim_batch by `add_claim_batch`. The payloads make
+# the records before any fingerprint ---
+
+
+def a_claim_of(w: World, *, submitted: bool = False) -> Any:
+    from openiop.billing.models import Claim
+    from openiop.testing import add_claim, add_claim_batch
+
+    if submitted:
+        add_claim_batch(w)
+    else:
+        add_claim(w)
+    return Claim.objects.get(pk=w.claim.pk)
+
+
+def a_build_payload(w: World) -> Payload:
+    from openiop.testing import add_billing
+
+    add_billing(w)
+    return {"payer": str(w.payer.pk), "start": w.session.date.isoformat(), "end": day(w, 0)}
+
+
+A_CLAIM_CASES: dict[str, Case] = {
+    "a stale version": replace(version="99"),
+    "version huge": replace(version=TOO_BIG_INT),
+    "a claim that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+    "as the director (no billing.manage)": replace(**{AS: "director"}),
+    "as the outsider": replace(**{AS: "outsider"}),
+}
+
+ISSUE11_A_ENDPOINTS: dict[str, Endpoint] = {
+    "billing:build": Endpoint(
+        "billing:build",
+        "billing",
+        lambda w: {},
+        {"payer": FK, "start": DATE, "end": DATE},
+        ("payer", "start", "end"),
+        a_build_payload,
+        {
+            "ends before it starts": replace(end=lambda w: day(w, -400)),
+            "ends tomorrow": replace(end=lambda w: day(w, 1)),
+            "longer than a year": replace(start=lambda w: day(w, -400)),
+            "a payer that does not exist": replace(payer="999999"),
+            "as the director (no billing.manage)": replace(**{AS: "director"}),
+            "as the outsider": replace(**{AS: "outsider"}),
+        },
+    ),
+    "billing:submit": Endpoint(
+        "billing:submit",
+        "billing",
+        lambda w: {},
+        {"claims": M2M},
+        ("claims",),
+        lambda w: {"claims": [str(a_claim_of(w).pk)]},
+        {
+            "a claim that does not exist": replace(claims=["999999"]),
+            "as the director (no billing.manage)": replace(**{AS: "director"}),
+        },
+    ),
+    "billing:claim_submit": Endpoint(
+        "billing:claim_submit",
+        "billing",
+        lambda w: {"pk": a_claim_of(w).pk},
+        {"version": INT},
+        ("version",),
+        lambda w: {"version": str(a_claim_of(w).version)},
+        A_CLAIM_CASES,
+    ),
+    "billing:claim_paid": Endpoint(
+        "billing:claim_paid",
+        "billing",
+        lambda w: {"pk": a_claim_of(w, submitted=True).pk},
+        {"version": INT, "amount": DECIMAL, "paid_on": DATE, "payer_claim_number": TEXT},
+        ("version", "amount", "paid_on"),
+        lambda w: {
+            "version": str(a_claim_of(w, submitted=True).version),
+            "amount": "200.00",
+            "paid_on": day(w, 0),
+            "payer_claim_number": "PCN-1",
+        },
+        {
+            **A_CLAIM_CASES,
+            "more than the charge": replace(amount="250.01"),
+            "nothing paid": replace(amount="0"),
+            "paid tomorrow": replace(paid_on=lambda w: day(w, 1)),
+            "paid before it was submitted": replace(paid_on=lambda w: day(w, -3)),
+        },
+    ),
+    "billing:claim_denied": Endpoint(
+        "billing:claim_denied",
+        "billing",
+        lambda w: {"pk": a_claim_of(w, submitted=True).pk},
+        {"version": INT, "code": CHOICE, "reason": TEXT, "denied_on": DATE},
+        ("version", "code", "denied_on"),
+        lambda w: {
+            "version": str(a_claim_of(w, submitted=True).version),
+            "code": "197",
+            "reason": "No authorisation on file",
+            "denied_on": day(w, 0),
+        },
+        {
+            **A_CLAIM_CASES,
+            "other without a reason": replace(code="other", reason=" "),
+            "reason over 500": replace(reason="r" * 501),
+            "denied tomorrow": replace(denied_on=lambda w: day(w, 1)),
+        },
+    ),
+    "billing:claim_void": Endpoint(
+        "billing:claim_void",
+        "billing",
+        lambda w: {"pk": a_claim_of(w).pk},
+        {"version": INT, "reason": TEXT},
+        ("version", "reason"),
+        lambda w: {"version": str(a_claim_of(w).version), "reason": "Built in error"},
+        {
+            **A_CLAIM_CASES,
+            "reason over 500": replace(reason="r" * 501),
+        },
+    ),
+}
+ENDPOINTS.update(ISSUE11_A_ENDPOINTS)
 
 
 # --- the tests ---------------------------------------------------------------------------

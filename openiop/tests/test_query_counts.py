@@ -145,7 +145,10 @@ LIST_QUERIES = FRAME + 7 + CHAIN
 #      appointment (clinical.view holders; episodes in care or discharged)
 #  Issue 10, alumni: +2, the participant's follow-ups with their discharge; the alumni
 #      events they came to (clinical.view holders; run for everyone, shown when any)
-CHART_QUERIES = FRAME + 42 + 1 + 1 + 2 + 5 + 1 + 1 + 2 + CHAIN
+#  Issue 11, coverage: +3, the program's billing profile; the participant's coverages
+#      with their payers; their authorisations in force or ahead (coverage.view holders;
+#      three more, counting the units used, once an authorisation is in force or ahead)
+CHART_QUERIES = FRAME + 42 + 1 + 1 + 2 + 5 + 1 + 1 + 2 + 3 + CHAIN  # +3 coverage section
 # A participant without contacts: the family section stops after its first query.
 CHART_QUERIES_NO_CONTACTS = CHART_QUERIES - 4
 
@@ -182,7 +185,9 @@ CHART_QUERIES_NO_CONTACTS = CHART_QUERIES - 4
 #      participant and discharge (discharge.write holders)
 #  Issue 10, follow-up calls due: +1, COUNT of the user's pending follow-ups due within a
 #      week (alumni.follow_up holders)
-TODAY_QUERIES = FRAME + 21 + 1 + 1 + 1 + CHAIN
+#  Issue 11, authorisations running out: +1, the live authorisations of the participants
+#      the user may see (none here: no billing; coverage.view holders)
+TODAY_QUERIES = FRAME + 21 + 1 + 1 + 1 + 1 + CHAIN
 
 
 def today_session(world: World) -> None:
@@ -479,7 +484,8 @@ MEASURES_QUERIES = FRAME + 10 + CHAIN
 #  13. audit: INSERT the view event (core_auditevent)
 #  D (issue 9), attendance letters to produce: +1 (as for a counsellor)
 #  Issue 10, follow-up calls due: +1 (intake calls alumni: alumni.follow_up)
-TODAY_INTAKE_QUERIES = FRAME + 10 + 1 + 1 + CHAIN
+#  Issue 11, authorisations running out: +1 (as for a counsellor: coverage.view)
+TODAY_INTAKE_QUERIES = FRAME + 10 + 1 + 1 + 1 + CHAIN
 
 
 @pytest.mark.parametrize("narrowed", [False, True], ids=["whole-program", "care-team-only"])
@@ -836,4 +842,166 @@ def test_the_alumni_worklist_runs_the_same_queries_with_2_and_12_follow_ups(worl
         (n2, sql2), (n12, sql12) = small[url], large[url]
         assert n2 == n12, f"{url}: {n2} queries with 2 rows, {n12} with 12\n{sql2}\n---\n{sql12}"
         pinned = ALUMNI_WORKLIST_QUERIES
+        assert n12 == pinned, f"{url}: expected {pinned}, ran {n12}:\n{sql12}"
+
+
+# --- Issue 11, helper C: the billing board with 2 and 8 participants, each with coverage,
+# an authorisation near its end and a day of attendance at risk (no note) --------------
+def _grow_billing(world: World, names: list[str]) -> None:
+    from openiop.billing.models import Authorisation, Coverage
+    from openiop.testing import add_outcome_attendance, add_outcome_session
+
+    today = world.program.today()
+    for name in names:
+        participant = make_participant(world.program, world.intake, last=name, status=S.ACTIVE)
+        episode = participant.current_episode
+        coverage = Coverage.objects.create(
+            participant=participant,
+            kind="insurance",
+            payer=world.payer,
+            member_id=f"M-{name}",
+            start_date=today - dt.timedelta(days=60),
+            created_by=world.intake,
+        )
+        Authorisation.objects.create(
+            coverage=coverage,
+            participant=participant,
+            episode=episode,
+            service_code="H0015",
+            units=2,
+            start_date=today - dt.timedelta(days=20),
+            end_date=today + dt.timedelta(days=3),
+            reference_number=f"A-{name}",
+            created_by=world.intake,
+        )
+        session = add_outcome_session(world.program, today - dt.timedelta(days=5))
+        add_outcome_attendance(session, episode, "present")
+
+
+# The billing board, the days of service and the days at risk: the frame, the user's
+# programs, the billing profile, then `days.service_days` (attendance, notes, coverages,
+# authorisations, diagnoses, claim lines, tiers, earlier days, the consent gate's two)
+# over the period, plus each page's own (the board: live authorisations and their usage,
+# claim counts), the banner and the audit insert.
+BILLING_PAGE_QUERIES = {"billing": 24, "days": 19, "risks": 19}
+
+
+def test_the_billing_board_runs_the_same_queries_with_2_and_8_participants(world):
+    from openiop.testing import add_billing
+
+    add_billing(world)
+    billing = client_for(world.billing)
+    urls = [reverse("billing:board"), reverse("billing:days"), reverse("billing:risks")]
+    _grow_billing(world, ["BillA", "BillB"])
+    small = {url: measure(billing, url) for url in urls}
+    _grow_billing(world, [f"BillC{n}" for n in range(6)])
+    large = {url: measure(billing, url) for url in urls}
+    assert (
+        len(billing.get(urls[0]).context["attention"]) == 8
+    )  # the grown ones (world.active: no alert)
+    for url in urls:
+        (n2, sql2), (n8, sql8) = small[url], large[url]
+        assert n2 == n8, f"{url}: {n2} queries with 2, {n8} with 8\n{sql2}\n---\n{sql8}"
+        pinned = BILLING_PAGE_QUERIES[url.rstrip("/").rsplit("/", 1)[-1]]
+        assert n8 == pinned, f"{url}: expected {pinned}, ran {n8}:\n{sql8}"
+
+
+# --- Issue 11 (B): a participant's billing page, coverage:overview (the biller) -----------
+#   4. programs: accounts_user_programs (user.program_ids)
+#   5. participant: the participant with program and current episode (scoped)
+#   6. audit: INSERT the view event (+ CHAIN)
+#   7. profile: the program's billing profile
+#   8. coverages: the participant's coverages with payer and who voided them
+#   9. sliding fee: the program's tiers in use
+#  10. authorisations: the participant's authorisations with coverage and payer
+#  11-13. usage (days.authorisation_usage): the episodes' authorisations with coverage and
+#      payer; the participant's coverages; the days of the minimum or more (GROUP BY)
+#  14-23. service days (days.service_days, the last 30 days): attendance with session and
+#      participant; the notes of those sessions; coverages; authorisations; diagnoses;
+#      claim lines of those days; tiers; earlier days using the same authorisations
+#      (GROUP BY); the consent gate (consents; episodes ended, two queries)
+# No banner query: billing staff see no safety alerts.
+COVERAGE_OVERVIEW_QUERIES = FRAME + 20 + CHAIN
+
+
+def test_the_billing_page_of_a_participant_runs_the_same_queries_with_more_records(world):
+    import datetime as dt
+
+    from openiop.billing.models import Authorisation
+    from openiop.testing import add_billing, add_coverage_days
+
+    add_billing(world)
+    add_coverage_days(world, [2, 3])  # with world.session's day: 3 days
+    client = client_for(world.billing)
+    url = reverse("coverage:overview", args=[world.active.pk])
+    n_small, sql_small = measure(client, url)
+    today = world.program.today()
+    previous = world.authorisation
+    for n in range(4):  # 5 authorisations, one chain of renewals
+        previous = Authorisation.objects.create(
+            coverage=world.coverage,
+            participant=world.active,
+            episode=world.active.current_episode,
+            service_code="H0015",
+            units=5,
+            start_date=today + dt.timedelta(days=31 + 10 * n),
+            end_date=today + dt.timedelta(days=40 + 10 * n),
+            reference_number=f"AUTH-R{n}",
+            renews=previous,
+        )
+    add_coverage_days(world, [5, 6, 8, 10, 11, 12, 15, 16, 17])  # 12 days
+    n_large, sql_large = measure(client, url)
+    context = client.get(url).context
+    assert len(context["service_days"]) == 12 and len(context["chains"][0]) == 5
+    assert n_small == n_large, f"{n_small} then {n_large}\n{sql_small}\n---\n{sql_large}"
+    pinned = COVERAGE_OVERVIEW_QUERIES
+    assert n_large == pinned, f"expected {pinned}, ran {n_large}:\n{sql_large}"
+
+
+# --- Issue 11, helper A: the claims list (billing; plain and filtered) -------------------
+#   4. programs: accounts_user_programs (user.program_ids, cached for the request)
+#   5. totals: SUM of charges and payments and COUNT of drafts of the filtered claims
+#   6. count: SELECT COUNT(*) of the filtered claims (paginator)
+#   7. payers: the payer filter's choices (rendered before the table)
+#   8. page: the claims of the page with participant and payer, and a COUNT of their
+#      lines (one query, select_related + annotate)
+#   9. audit: INSERT the view event
+# (No safety banner: the billing role is not shown safety alerts.) Filtered by a payer,
+# one more before the totals: the payer's row, read by the filter form's validation.
+CLAIMS_LIST_QUERIES = FRAME + 6 + CHAIN
+
+
+def grow_claims(world: World, total: int) -> None:
+    import uuid
+
+    from openiop.billing.models import Claim, ClaimLine
+
+    template = Claim.objects.get(pk=world.claim.pk)
+    line = ClaimLine.objects.filter(claim=template).first()
+    for n in range(Claim.objects.count(), total):
+        template.pk = None
+        template.uuid = uuid.uuid4()
+        template.number = f"CLM-9{n:05d}"
+        template.save()
+        line.pk = None
+        line.claim = template
+        line.save()
+
+
+def test_the_claims_list_runs_the_same_queries_with_3_and_12_claims(world):
+    from openiop.testing import add_claim_batch
+
+    add_claim_batch(world)
+    client = client_for(world.billing)
+    base = reverse("billing:claims")
+    urls = [base, base + f"?status=submitted&payer={world.payer.pk}&q=Active&start=2000-01-01"]
+    grow_claims(world, 3)
+    small = {url: measure(client, url) for url in urls}
+    grow_claims(world, 12)
+    large = {url: measure(client, url) for url in urls}
+    assert len(client.get(base).context["page"].object_list) == 12
+    for url in urls:
+        (n3, sql3), (n12, sql12) = small[url], large[url]
+        assert n3 == n12, f"{url}: {n3} queries with 3 claims, {n12} with 12\n{sql3}\n---\n{sql12}"
+        pinned = CLAIMS_LIST_QUERIES + (1 if "payer=" in url else 0)
         assert n12 == pinned, f"{url}: expected {pinned}, ran {n12}:\n{sql12}"

@@ -771,6 +771,139 @@ RULES.update(
 )
 
 
+# --- Issue 11, helper A: claims (billing.view to read, billing.manage to build, submit
+# and record answers). world.claim is a draft of world.active's billable day
+# (`add_claim`); world.claim_batch is the claim file it went out in (`add_claim_batch`) --
+def claim_kw(batch: bool = False) -> Callable[[World], dict[str, Any]]:
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.testing import add_claim, add_claim_batch
+
+        if batch:
+            add_claim_batch(w)  # the claim submitted, so it can be marked paid or denied
+        else:
+            add_claim(w)
+        return {"pk": w.records["claim"].pk}
+
+    return kwargs
+
+
+def batch_kw(w: World) -> dict[str, Any]:
+    """The claim file world.claim went out in (its own primary key, not the claim's:
+    on PostgreSQL the two differ)."""
+    from openiop.testing import add_claim_batch
+
+    add_claim_batch(w)
+    return {"pk": w.records["claim_batch"].pk}
+
+
+RULES.update(
+    {
+        "billing:claims": Rule("billing", "counsellor"),
+        "billing:claims_csv": Rule("billing", "counsellor", audited_as="export"),
+        "billing:build": Rule("billing", "director"),
+        "billing:submit": Rule("billing", "director"),
+        "billing:claim": Rule("director", "counsellor", claim_kw(), outsider_404=True),
+        "billing:claim_submit": Rule("billing", "director", claim_kw()),
+        "billing:claim_paid": Rule("billing", "director", claim_kw(batch=True)),
+        "billing:claim_denied": Rule("billing", "director", claim_kw(batch=True)),
+        "billing:claim_void": Rule("billing", "director", claim_kw()),
+        "billing:batch": Rule("director", "counsellor", batch_kw, outsider_404=True),
+        "billing:batch_download": Rule("billing", "director", batch_kw, audited_as="export"),
+    }
+)
+
+# --- Issue 11, helper C: the billing board, days of service and days at risk
+# (billing.view: the director and billing; the CSV is an export), and world.active's
+# concurrent-review packet of world.authorisation (review.packet: director, counsellor,
+# supervisor, billing; intake has coverage.view but not this) --------------------------
+
+
+def packet_kw(made: bool = False) -> Callable[[World], dict[str, Any]]:
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.testing import add_review_packet, add_review_packet_story
+
+        if made:
+            add_review_packet(w)
+            return {"pk": w.active.pk, "packet_pk": w.records["review_packet"].pk}
+        add_review_packet_story(w)
+        return {"pk": w.active.pk, "auth_pk": w.records["authorisation"].pk}
+
+    return kwargs
+
+
+RULES.update(
+    {
+        "billing:board": Rule("billing", "counsellor"),
+        "billing:days": Rule("director", "counsellor"),
+        "billing:risks": Rule("billing", "intake"),
+        "billing:risks_csv": Rule("billing", "counsellor", audited_as="export"),
+        "coverage:packet": Rule("counsellor", "intake", packet_kw(), outsider_404=True),
+        "coverage:packet_pdf": Rule(
+            "billing", "intake", packet_kw(made=True), outsider_404=True, audited_as="export"
+        ),
+    }
+)
+
+
+# --- Issue 11 (B): billing set-up (billing.view reads the lists; billing.manage changes
+# them; the outsider, a director elsewhere, may read but not manage: 403) and a
+# participant's coverage and authorisations (coverage.view to read, coverage.record to
+# change; world.active's billing by `add_billing`) --------------------------------------
+
+
+def billing_kw(name: str = "", kwarg: str = "pk") -> Callable[[World], dict[str, Any]]:
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.testing import add_sliding_fee
+
+        add_sliding_fee(w)
+        return {kwarg: w.records[name].pk} if name else {}
+
+    return kwargs
+
+
+def coverage_kw(name: str = "", kwarg: str = "") -> Callable[[World], dict[str, Any]]:
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.testing import add_billing
+
+        add_billing(w)
+        return {"pk": w.active.pk, **({kwarg: w.records[name].pk} if name else {})}
+
+    return kwargs
+
+
+RULES.update(
+    {
+        "billing:payers": Rule("billing", "counsellor", billing_kw()),
+        "billing:payer_new": Rule("billing", "director", billing_kw()),
+        "billing:payer_edit": Rule("billing", "director", billing_kw("payer")),
+        "billing:payer_retire": Rule("billing", "director", billing_kw("payer")),
+        "billing:profile": Rule("director", "counsellor", billing_kw()),
+        "billing:sliding_fee": Rule("billing", "supervisor", billing_kw()),
+        "billing:tier_retire": Rule("billing", "director", billing_kw("sliding_tier")),
+        "coverage:overview": Rule("counsellor", "lab", coverage_kw(), outsider_404=True),
+        "coverage:coverage_new": Rule("intake", "counsellor", coverage_kw(), outsider_404=True),
+        "coverage:coverage_edit": Rule(
+            "billing", "counsellor", coverage_kw("coverage", "coverage_pk"), outsider_404=True
+        ),
+        "coverage:coverage_void": Rule(
+            "billing", "supervisor", coverage_kw("coverage", "coverage_pk"), outsider_404=True
+        ),
+        "coverage:authorisation_new": Rule(
+            "billing", "counsellor", coverage_kw(), outsider_404=True
+        ),
+        "coverage:authorisation_edit": Rule(
+            "intake", "counsellor", coverage_kw("authorisation", "auth_pk"), outsider_404=True
+        ),
+        "coverage:authorisation_void": Rule(
+            "billing", "lab", coverage_kw("authorisation", "auth_pk"), outsider_404=True
+        ),
+        "coverage:authorisation_renew": Rule(
+            "billing", "supervisor", coverage_kw("authorisation", "auth_pk"), outsider_404=True
+        ),
+    }
+)
+
+
 def all_url_names() -> dict[str, Any]:
     names: dict[str, Any] = {}
 
