@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "openiop.alumni",
     "openiop.outcomes",
     "openiop.billing",
+    "openiop.fhir",
     "openiop.demo",
 ]
 

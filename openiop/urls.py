@@ -22,6 +22,9 @@ from openiop.screening import urls as screening_urls
 urlpatterns = [
     path("", include("openiop.core.urls")),
     path("accounts/", include("openiop.accounts.urls")),
+    # Issue 12: the API clients' pages, before program set-up, whose "<kind>/new/" would
+    # take "api-clients/new/".
+    path("setup/api-clients/", include("openiop.fhir.admin_urls")),
     path("setup/", include("openiop.programs.urls")),
     path("participants/", include("openiop.participants.urls")),
     path("participants/<int:pk>/measures/", include(instrument_urls.participant_patterns)),
@@ -73,6 +76,8 @@ urlpatterns = [
     path("outcomes/", include("openiop.outcomes.urls")),
     path("billing/", include("openiop.billing.urls")),
     path("participants/<int:pk>/billing/", include("openiop.billing.coverage_urls")),
+    # Issue 12: the FHIR R4 API (bearer tokens, not sessions).
+    path("fhir/R4/", include("openiop.fhir.urls")),
     path("healthz", core_views.healthz, name="healthz"),
 ]
 

@@ -330,6 +330,19 @@ def billed(w):
     return w.claim
 
 
+def api_client(w):
+    """Issue 12: an outside client of world.program with a token and a read of Patient
+    (world.active's TPO consent covers it), so its page has tokens and reads."""
+    from openiop.fhir.models import ClientKind
+    from openiop.fhir.testing import get, make_client, make_token
+
+    if "api_client" not in w.records:
+        client, _ = make_client(w.program, kind=ClientKind.OUTSIDE, name="Mercy Hospital")
+        get("Patient", make_token(client))
+        w.records["api_client"] = client
+    return w.records["api_client"]
+
+
 def alumni(w, name: str = "follow_up"):
     from openiop.testing import add_discharged
 
@@ -464,6 +477,12 @@ STAFF_PAGES = [
         "counsellor",
         lambda w: billed(w) and reverse("coverage:packet", args=[w.active.pk, w.authorisation.pk]),
     ),
+    # Issue 12: the API clients (an outside client with a token and a read, `api_client`).
+    StaffPage("api-clients", "admin", lambda w: api_client(w) and reverse("api_clients:list")),
+    StaffPage(
+        "api-client", "admin", lambda w: reverse("api_clients:detail", args=[api_client(w).pk])
+    ),
+    StaffPage("api-client-new-errors", "director", u("api_clients:new"), then=submit_empty),
     StaffPage("amendments", "compliance", u("amendments:list", pk=active)),
     StaffPage("audit-log", "compliance", u("core:audit_log")),
     StaffPage("staff-list", "admin", u("accounts:staff_list")),

@@ -99,6 +99,54 @@ def record(
     return event
 
 
+def record_many(action: AuditAction | str, *, actor: Any, events: list[dict[str, Any]]) -> int:
+    """Several events of one action and actor in one go (issue 12: an API page that
+    shows many participants writes an event per participant): the same chain, hashed one
+    after another under one lock and inserted together. The head still moves one event at
+    a time (the database's trigger allows nothing else), so n events cost n + 2 queries
+    rather than 3n. Each dict may hold object_type, object_id, object_repr,
+    participant_id, changes and reason."""
+    if not events:
+        return 0
+    ctx = context.current()
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    rows: list[dict[str, Any]] = []
+    for e in events:
+        pid = e.get("participant_id")
+        rows.append(
+            {
+                "actor_id": user.pk if user is not None else None,
+                "actor_username": (getattr(actor, "username", "") or "")[:150],
+                "action": str(action),
+                "object_type": str(e.get("object_type", ""))[:100],
+                "object_id": str(e.get("object_id", ""))[:64],
+                "object_repr": str(e.get("object_repr", ""))[:200],
+                "participant_id": int(pid) if pid is not None else None,
+                "request_id": ctx.request_id if ctx else "",
+                "client_ip": chain.clean_ip(ctx.client_ip) if ctx else None,
+                "path": (ctx.path if ctx else "")[:300],
+                "source": ctx.source if ctx else "command",
+                "changes": chain.jsonable(e.get("changes") or {}),
+                "reason": str(e.get("reason", ""))[:500],
+            }
+        )
+    with transaction.atomic(savepoint=False):
+        head = _locked_head()
+        at = timezone.now()
+        seq, prev = head.seq, head.hash
+        made = []
+        for fields in rows:
+            fields["at"] = at
+            seq += 1
+            digest = chain.link_hash(prev, seq, fields)
+            made.append(AuditEvent(seq=seq, prev_hash=prev, hash=digest, **fields))
+            prev = digest
+        AuditEvent.objects.bulk_create(made)
+        for event in made:
+            AuditChainHead.objects.filter(pk=head.pk).update(seq=event.seq, hash=event.hash)
+    return len(made)
+
+
 def _locked_head() -> AuditChainHead:
     """The chain head, locked until the transaction ends (one query).
 

@@ -26,6 +26,8 @@ NAV = [
     # Issue 9: the education families read in the family portal.
     ("Education", "education:list", Perm.EDUCATION_EDIT),
     ("Staff", "accounts:staff_list", Perm.USERS_MANAGE),
+    # Issue 12: the FHIR API's clients and their credentials (set-up, beside Staff).
+    ("API clients", "api_clients:list", Perm.API_CLIENTS_MANAGE),
     # H6: compliance's privacy work starts at the consent registry (privacy:consents).
     ("Privacy", "privacy:consents", Perm.CONSENT_VIEW),
     ("Audit log", "core:audit_log", Perm.AUDIT_VIEW),

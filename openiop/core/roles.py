@@ -119,6 +119,8 @@ class Perm(models.TextChoices):
         "billing.review_packet",
         "Prepare concurrent-review packets for payers (through the consent gate)",
     )
+    # Issue 12: the FHIR API's clients (their scopes, consent recipient and credentials).
+    API_CLIENTS_MANAGE = "api.clients", "Register API clients and issue their credentials"
 
 
 class Role(models.TextChoices):
@@ -202,6 +204,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {Perm.OUTCOMES_VIEW, Perm.TEDS_RECORD, Perm.TEDS_EXPORT}
         | _UTILISATION_REVIEW
         | {Perm.COVERAGE_RECORD}
+        # Issue 12: the director answers for the program's disclosures and signs its
+        # agreements with the organisations behind outside API clients (their own
+        # programs only; administrators, in no program, register them for any).
+        | {Perm.API_CLIENTS_MANAGE}
     ),
     Role.INTAKE: frozenset(
         _CLINICAL_READ
@@ -292,6 +298,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.AUDIT_VIEW,
             Perm.SECURITY_CONFIGURE,
             Perm.MESSAGES_VIEW,
+            # Issue 12: API clients and their credentials, for any program.
+            Perm.API_CLIENTS_MANAGE,
         }
     ),
 }

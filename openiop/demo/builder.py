@@ -262,6 +262,10 @@ def build(seed: int = DEMO_SEED, today: dt.date | None = None) -> DemoResult:
         from openiop.demo import billing as billing_demo
 
         billing_demo.build(random.Random(seed + 67), program, staff, today)
+        # Two API clients with published secrets, so the FHIR API can be tried (issue 12).
+        from openiop.demo import fhir as fhir_demo
+
+        fhir_demo.build(program, staff)
     return DemoResult(created=True, participants=count)
 
 

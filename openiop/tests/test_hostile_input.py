@@ -181,6 +181,12 @@ def billing_packet_models() -> list[Any]:
     return [ReviewPacket]
 
 
+def api_client_models() -> list[Any]:
+    from openiop.fhir.models import ApiClient, ApiToken
+
+    return [ApiClient, ApiToken]
+
+
 FINGERPRINTED = [
     Participant,
     Contact,
@@ -278,6 +284,8 @@ FINGERPRINTED = [
     *billing_coverage_models(),
     # --- Issue 11, helper A: claims, their lines and claim files ---
     *billing_claim_models(),
+    # --- Issue 12, H5: API clients and their tokens ---
+    *api_client_models(),
 ]
 
 
@@ -4817,6 +4825,9 @@ def hostile_world(world: World) -> World:
 
     add_aftercare(world)
     add_discharged(world)
+    # --- Issue 12, H5: API clients (Harbor's with a token, a retired one, another
+    # program's) ---
+    api_records(world)
     return world
 
 
@@ -6009,6 +6020,216 @@ ISSUE11_A_ENDPOINTS: dict[str, Endpoint] = {
 ENDPOINTS.update(ISSUE11_A_ENDPOINTS)
 
 
+# --- Issue 12, H5: the API clients' pages. `api_records` makes, before any fingerprint,
+# Harbor's client "api_client" with a token, a retired client, and "foreign_api_client"
+# of the other program (with a token); the director of Harbor posts ---
+
+
+def api_records(w: World) -> World:
+    from openiop.fhir.testing import make_client, make_token
+
+    if "api_client" in w.records:
+        return w
+    w.records["api_client"], _ = make_client(w.program, name="Warehouse")
+    make_token(w.records["api_client"])
+    retired, _ = make_client(w.program, name="Old warehouse")
+    retired.retired_at = retired.created_at
+    retired.retire_reason = "Replaced"
+    retired.save()
+    w.records["retired_api_client"] = retired
+    w.records["foreign_api_client"], _ = make_client(w.other_program, name="Other warehouse")
+    make_token(w.records["foreign_api_client"])
+    return w
+
+
+def api_record(w: World, name: str) -> Any:
+    record = api_records(w).records[name]
+    return type(record).objects.get(pk=record.pk)
+
+
+def api_stamp(w: World, name: str = "api_client") -> str:
+    from openiop.fhir.admin_forms import stamp_of
+
+    return stamp_of(api_record(w, name))
+
+
+def api_token_pk(w: World, name: str = "api_client") -> int:
+    from openiop.fhir.models import ApiToken
+
+    return ApiToken.objects.filter(client=api_record(w, name)).values_list("pk", flat=True)[0]
+
+
+def api_kw(name: str = "api_client") -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": api_record(w, name).pk}
+
+
+API_CLIENT_KINDS = {
+    "program": FK,
+    "name": TEXT,
+    "kind": CHOICE,
+    "recipient_kind": CHOICE,
+    "recipient_name": TEXT,
+    "purpose": CHOICE,
+    "scopes": MULTI,
+    "participant_record": TEXT,
+    "token_minutes": INT,
+    "contact": TEXT,
+}
+
+
+def api_client_payload(w: World) -> Payload:
+    api_records(w)
+    return {
+        "program": str(w.program.pk),
+        "name": "Mercy Hospital",
+        "kind": "outside",
+        "recipient_kind": "provider",
+        "recipient_name": "Mercy Hospital",
+        "purpose": "TREAT",
+        "scopes": ["system/Patient.read"],
+        "participant_record": "",
+        "token_minutes": "60",
+        "contact": "hie@mercy.example",
+    }
+
+
+API_AS_OTHERS: dict[str, Case] = {
+    "as the counsellor (no api.clients)": replace(**{AS: "counsellor"}),
+    "as the outsider (another program's director)": replace(**{AS: "outsider"}),
+}
+
+ISSUE12_H5_ENDPOINTS: dict[str, Endpoint] = {
+    "api_clients:new": Endpoint(
+        "api_clients:new",
+        "director",
+        lambda w: {},
+        API_CLIENT_KINDS,
+        ("program", "name", "kind", "scopes", "token_minutes"),
+        api_client_payload,
+        {
+            **API_AS_OTHERS,
+            "another program": replace(program=lambda w: str(w.other_program.pk)),
+            "outside without the recipient's name": replace(recipient_name=" "),
+            "outside without a purpose": replace(purpose=""),
+            "patient/*.read without a participant": replace(scopes=["patient/*.read"]),
+            "patient/*.read and system/ together": replace(
+                scopes=["patient/*.read", "system/*.read"],
+                participant_record=lambda w: w.active.record_number,
+            ),
+            "a participant of another program": replace(
+                scopes=["patient/*.read"], participant_record=lambda w: w.foreign.record_number
+            ),
+            "a participant without patient/*.read": replace(
+                participant_record=lambda w: w.active.record_number
+            ),
+            "a write scope": replace(scopes=["system/Patient.write"]),
+            "AuditEvent for an outside client": replace(scopes=["system/AuditEvent.read"]),
+            "a user/ scope": replace(scopes=["user/*.read"]),
+            "a token for 4 minutes": replace(token_minutes="4"),
+            "a token for 1441 minutes": replace(token_minutes="1441"),
+            "the name of a client in use": replace(name="warehouse"),
+            "a name over 120": replace(name="n" * 121),
+        },
+    ),
+    "api_clients:new_secret": Endpoint(
+        "api_clients:new_secret",
+        "director",
+        api_kw(),
+        {"stamp": TEXT, "revoke_tokens": BOOL},
+        ("stamp",),
+        lambda w: {"stamp": api_stamp(w), "revoke_tokens": "on"},
+        {
+            **API_AS_OTHERS,
+            "a stale stamp": replace(stamp="0" * 16),
+            "a retired client": replace(
+                stamp=lambda w: api_stamp(w, "retired_api_client"),
+                **{KW: api_kw("retired_api_client")},
+            ),
+            "another program's client": replace(
+                stamp=lambda w: api_stamp(w, "foreign_api_client"),
+                **{KW: api_kw("foreign_api_client")},
+            ),
+            "a client that does not exist": replace(**{KW: {"pk": int(TOO_BIG_INT)}}),
+        },
+    ),
+    "api_clients:retire": Endpoint(
+        "api_clients:retire",
+        "director",
+        api_kw(),
+        {"stamp": TEXT, "reason": TEXT},
+        ("stamp", "reason"),
+        lambda w: {"stamp": api_stamp(w), "reason": "Agreement ended"},
+        {
+            **API_AS_OTHERS,
+            "a stale stamp": replace(stamp="0" * 16),
+            "a reason over 300": replace(reason="r" * 301),
+            "a client already retired": replace(
+                stamp=lambda w: api_stamp(w, "retired_api_client"),
+                **{KW: api_kw("retired_api_client")},
+            ),
+            "another program's client": replace(
+                stamp=lambda w: api_stamp(w, "foreign_api_client"),
+                **{KW: api_kw("foreign_api_client")},
+            ),
+        },
+    ),
+    "api_clients:revoke_all": Endpoint(
+        "api_clients:revoke_all",
+        "director",
+        api_kw(),
+        {"stamp": TEXT},
+        ("stamp",),
+        lambda w: {"stamp": api_stamp(w)},
+        {
+            **API_AS_OTHERS,
+            "a stale stamp": replace(stamp="0" * 16),
+            "a client without tokens": replace(
+                stamp=lambda w: api_stamp(w, "retired_api_client"),
+                **{KW: api_kw("retired_api_client")},
+            ),
+            "another program's client": replace(
+                stamp=lambda w: api_stamp(w, "foreign_api_client"),
+                **{KW: api_kw("foreign_api_client")},
+            ),
+        },
+    ),
+    "api_clients:revoke_token": Endpoint(
+        "api_clients:revoke_token",
+        "director",
+        lambda w: {"pk": api_record(w, "api_client").pk, "token_pk": api_token_pk(w)},
+        {"token": INT},
+        ("token",),
+        lambda w: {"token": str(api_token_pk(w))},
+        {
+            **API_AS_OTHERS,
+            "the form of another token": replace(
+                token=lambda w: str(api_token_pk(w, "foreign_api_client"))
+            ),
+            "another client's token in the address": replace(
+                token=lambda w: str(api_token_pk(w, "foreign_api_client")),
+                **{
+                    KW: lambda w: {
+                        "pk": api_record(w, "api_client").pk,
+                        "token_pk": api_token_pk(w, "foreign_api_client"),
+                    }
+                },
+            ),
+            "another program's client": replace(
+                token=lambda w: str(api_token_pk(w, "foreign_api_client")),
+                **{
+                    KW: lambda w: {
+                        "pk": api_record(w, "foreign_api_client").pk,
+                        "token_pk": api_token_pk(w, "foreign_api_client"),
+                    }
+                },
+            ),
+            "a token id beyond 64 bits": replace(token=TOO_BIG_INT),
+        },
+    ),
+}
+ENDPOINTS.update(ISSUE12_H5_ENDPOINTS)
+
+
 # --- the tests ---------------------------------------------------------------------------
 
 
@@ -6385,6 +6606,8 @@ WRITES = {"create", "change", "transition", "sign", "void"}
             "plans",
             "teds_items",
             "alumni",
+            # Issue 12, H5: API clients and their tokens.
+            "api_clients",
         )
         # The clinical screening forms (the lab's custody steps are audited with their
         # collection or results).

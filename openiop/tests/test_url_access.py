@@ -904,6 +904,46 @@ RULES.update(
 )
 
 
+# --- Issue 12 (H5): the API clients' pages (api.clients: administrators for every program,
+# directors for their own; the outsider, a director elsewhere, gets 404 for Harbor's
+# client). `api_client_kw` registers a client of world.program with one token ----------
+
+
+def api_client_kw(token: bool = False) -> Callable[[World], dict[str, Any]]:
+    def kwargs(w: World) -> dict[str, Any]:
+        from openiop.fhir.models import ApiToken
+        from openiop.fhir.testing import make_client, make_token
+
+        if "api_client" not in w.records:
+            w.records["api_client"], _secret = make_client(w.program, name="Warehouse")
+            make_token(w.records["api_client"])
+        client = w.records["api_client"]
+        out = {"pk": client.pk}
+        if token:
+            out["token_pk"] = ApiToken.objects.filter(client=client).first().pk
+        return out
+
+    return kwargs
+
+
+RULES.update(
+    {
+        "api_clients:list": Rule("admin", "counsellor"),
+        "api_clients:new": Rule("director", "billing"),
+        "api_clients:detail": Rule("admin", "counsellor", api_client_kw(), outsider_404=True),
+        "api_clients:credentials": Rule(
+            "director", "compliance", api_client_kw(), outsider_404=True
+        ),
+        "api_clients:new_secret": Rule("admin", "supervisor", api_client_kw(), outsider_404=True),
+        "api_clients:retire": Rule("director", "intake", api_client_kw(), outsider_404=True),
+        "api_clients:revoke_all": Rule("admin", "lab", api_client_kw(), outsider_404=True),
+        "api_clients:revoke_token": Rule(
+            "director", "billing", api_client_kw(token=True), outsider_404=True
+        ),
+    }
+)
+
+
 def all_url_names() -> dict[str, Any]:
     names: dict[str, Any] = {}
 
@@ -929,9 +969,17 @@ def portal_names() -> set[str]:
     return set(PORTAL_RULES)
 
 
+def api_names() -> set[str]:
+    """Issue 12: the FHIR API authenticates with bearer tokens, not sessions; its rules
+    (no token 401, scope 403, other program 404, audited) are in fhir/tests/test_access."""
+    from openiop.fhir.tests.test_access import API_RULES
+
+    return set(API_RULES)
+
+
 def test_every_url_has_a_rule():
     names = all_url_names()
-    missing = set(names) - set(RULES) - PUBLIC - portal_names()
+    missing = set(names) - set(RULES) - PUBLIC - portal_names() - api_names()
     assert not missing, f"URL patterns without an access rule in RULES: {sorted(missing)}"
     assert not (set(RULES) - set(names)), "RULES names URLs that no longer exist"
 
@@ -944,6 +992,10 @@ def test_every_protected_view_declares_its_permission():
             assert getattr(
                 callback, "openiop_portal_view", False
             ), f"{name} does not go through portal.access.portal_view"
+        elif name in api_names():
+            assert getattr(
+                callback, "openiop_api_view", False
+            ), f"{name} does not go through fhir.api.api_view"
         else:
             assert getattr(
                 callback, "openiop_staff_view", False

@@ -464,3 +464,24 @@ def test_the_migration_chains_the_events_written_before_it_in_id_order():
     report = chain.verify_chain()
     assert report.ok and report.events == 2500 and report.head_seq == 2500
     assert audit.record("view", actor=None, object_type="after").seq == 2501
+
+
+def test_events_written_together_extend_the_same_chain(world, django_assert_num_queries):
+    """Issue 12: `record_many` (an API page's events, one per participant) writes the
+    same chain as `record`, in n + 2 queries (lock, insert, the head moved per event)."""
+    ten_events(world)
+    events = [
+        {"object_type": "fhir.Patient", "participant_id": world.active.pk, "changes": {"n": n}}
+        for n in range(7)
+    ]
+    with request_context(client_ip="10.0.0.8", path="/fhir/R4/Patient", source="test"):
+        with django_assert_num_queries(7 + 2):
+            assert audit.record_many("view", actor=world.counsellor, events=events) == 7
+        audit.record("view", actor=world.counsellor, obj=world.active)
+    rows = list(AuditEvent.objects.order_by("seq"))
+    assert [r.seq for r in rows] == list(range(rows[0].seq, rows[0].seq + len(rows)))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(rows))
+    assert verify().ok
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.hash) == (rows[-1].seq, rows[-1].hash)
+    assert audit.record_many("view", actor=world.counsellor, events=[]) == 0
