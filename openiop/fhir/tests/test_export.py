@@ -211,6 +211,8 @@ def test_system_export_on_the_world_status_files_and_audit(world):
     waiting = send(status_path, token)
     assert waiting.status_code == 202 and waiting["Retry-After"] == str(bulk.RETRY_AFTER)
     assert waiting["X-Progress"] == "Queued"
+    assert waiting["Content-Type"].startswith("application/fhir+json")
+    assert json.loads(waiting.content)["resourceType"] == "OperationOutcome"
     run_job()
     manifest = manifest_of(status_path, token)
     assert manifest["requiresAccessToken"] is True
