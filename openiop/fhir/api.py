@@ -599,3 +599,12 @@ def read_view(request: HttpRequest, resource_type: str, fhir_id: str) -> HttpRes
         found = read_one(ctx, provider, fhir_id)
         record_reads(ctx, resource_type, [found], "read")
     return fhir_json(found.resource)
+
+
+@api_view(public=True, methods=("GET", "POST", "PUT", "PATCH", "DELETE"))
+def no_such_endpoint(request: HttpRequest) -> HttpResponse:
+    raise FhirError(
+        404,
+        "not-supported",
+        "No such endpoint: use /fhir/R4/<Type>, /fhir/R4/<Type>/<id> or /fhir/R4/metadata.",
+    )

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import api, export_views, views
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("$export-file/<str:export_id>/<str:name>", export_views.export_file, name="export_file"),
     path("<str:resource_type>", api.search_view, name="search"),
     path("<str:resource_type>/<str:fhir_id>", api.read_view, name="read"),
+    # Anything else under /fhir/R4/ (an empty id, a deeper path): a FHIR 404, not a page.
+    re_path(r"^.*$", api.no_such_endpoint, name="not_found"),
 ]

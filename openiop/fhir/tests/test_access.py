@@ -66,6 +66,9 @@ NO_EXPORT = "00000000-0000-4000-8000-000000000000"
 
 API_RULES: dict[str, ApiRule] = {
     "fhir:metadata": ApiRule(lambda w: "metadata", public=True),
+    # Any other path under /fhir/R4/: an OperationOutcome 404 (no token needed to learn
+    # that a path does not exist).
+    "fhir:not_found": ApiRule(lambda w: "Patient/x/y", public=True, ok=404),
     "fhir:token": ApiRule(lambda w: "auth/token", public=True, method="POST"),
     "fhir:search": ApiRule(lambda w: "Patient"),
     "fhir:read": ApiRule(

@@ -275,6 +275,9 @@ def test_unknown_types_methods_and_formats(world):
     client, _ = make_client(world.program)
     token = make_token(client)
     assert get("Medication", token).status_code == 404
+    for path in ("Patient/", "Patient/x/y", "Patient/x/"):
+        response = get(path, token)
+        assert response.status_code == 404 and response.data["resourceType"] == "OperationOutcome"
     assert get("Patient", token, _format="xml").status_code == 406
     response = Client().post("/fhir/R4/Patient", {}, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 405 and "GET" in response["Allow"]
