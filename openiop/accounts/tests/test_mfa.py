@@ -21,10 +21,18 @@ from openiop.testing import PASSWORD, TOTP_SECRET, give_totp_device
 pytestmark = pytest.mark.django_db
 
 # 10 s into a 30-second step, near now (sessions made while time is frozen must still be
-# valid when it runs again).
+# valid when it runs again). Taken afresh before each test: a value taken at import was
+# past the idle sign-out (15 min) for tests that ran late in a long run.
 _NOW = int(time.time())
 T0 = dt.datetime.fromtimestamp(_NOW - _NOW % 30 + 10, tz=dt.UTC)
 TOTP = pyotp.TOTP(TOTP_SECRET)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_t0() -> None:
+    global T0
+    now = int(time.time())
+    T0 = dt.datetime.fromtimestamp(now - now % 30 + 10, tz=dt.UTC)
 
 
 def code_at(when: dt.datetime, steps: int = 0) -> str:
