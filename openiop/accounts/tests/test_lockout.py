@@ -22,6 +22,15 @@ _NOW = int(time.time())
 T0 = dt.datetime.fromtimestamp(_NOW - _NOW % 30 + 10, tz=dt.UTC)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_t0() -> None:
+    """Near now for each test, not at import (see test_mfa: sessions made while time is
+    frozen must still be valid, within the idle sign-out, when it runs again)."""
+    global T0
+    now = int(time.time())
+    T0 = dt.datetime.fromtimestamp(now - now % 30 + 10, tz=dt.UTC)
+
+
 WRONG = "wrong-password"
 
 
