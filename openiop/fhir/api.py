@@ -68,6 +68,7 @@ class ApiContext:
                 403,
                 "forbidden",
                 f"{resource_type} is for the program's own systems, not outside clients.",
+                after=self._denied(resource_type, "outside client"),
             )
         covering = [sc for sc in self.scopes if sc.covers(resource_type, search=search)]
         if any(sc.context == "system" for sc in covering):
@@ -85,7 +86,22 @@ class ApiContext:
             f"The token's scopes do not allow a {what} of {resource_type}: "
             f"ask for system/{resource_type}.read (granted: "
             f"{' '.join(str(sc) for sc in self.scopes) or 'none'}).",
+            after=self._denied(resource_type, f"no scope for a {what}"),
         )
+
+    def _denied(self, resource_type: str, reason: str) -> Callable[[], None]:
+        """An audit event for a refused request (written after the rollback)."""
+
+        def record() -> None:
+            audit.record(
+                AuditAction.DENIED,
+                actor=self.actor,
+                object_type=f"fhir.{resource_type}",
+                changes={"client": self.client.client_id},
+                reason=reason,
+            )
+
+        return record
 
     def allowed_participants(self, category: str) -> set[int] | None:
         """For an outside client, the participants whose consent in force covers this

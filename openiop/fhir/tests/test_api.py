@@ -137,6 +137,8 @@ def test_a_token_without_the_scope_is_refused(world):
     assert response.status_code == 403
     assert "system/Patient.read" in response.data["issue"][0]["diagnostics"]
     assert "(granted: system/Observation.read)" in response.data["issue"][0]["diagnostics"]
+    denied = AuditEvent.objects.filter(action="denied", object_type="fhir.Patient")
+    assert denied.get().actor_username == f"api:{client.client_id}"
     # .s lets a client search but not read one by id.
     token = make_token(client, "system/Patient.s")
     assert get("Patient", token).status_code == 200

@@ -445,6 +445,8 @@ def test_an_outside_client_may_not_read_audit_events(world):
         response = get(path, token)
         assert response.status_code == 403, response.content
         assert response.data["resourceType"] == "OperationOutcome"
+    refused = AuditEvent.objects.filter(action="denied", actor_username=f"api:{outside.client_id}")
+    assert refused.count() == 2  # each refusal is in the audit log
 
 
 def test_a_patient_scope_reads_only_its_participants_audit_events(world):
