@@ -58,6 +58,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 # The demo (make demo) sets OPENIOP_DEMO=1: it may generate its own secret key.
 DEMO_MODE = env_bool("OPENIOP_DEMO", False)
+# Issue 13: `make bench` and `make load` route the bare baseline view (openiop/perf/views.py).
+OPENIOP_PERF = env_bool("OPENIOP_PERF", False)
 # The test suite runs with DEBUG off (like production) but may generate its own key.
 TESTING = env_bool("OPENIOP_TESTING", False) or "pytest" in sys.modules
 
@@ -121,6 +123,8 @@ INSTALLED_APPS = [
     "openiop.outcomes",
     "openiop.billing",
     "openiop.fhir",
+    # Issue 13: history generator, benchmarks, load and fault runs, backup and restore.
+    "openiop.perf",
     "openiop.demo",
 ]
 

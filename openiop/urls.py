@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import include, path
 
 from openiop.attendance import urls as attendance_urls
@@ -80,6 +81,11 @@ urlpatterns = [
     path("fhir/R4/", include("openiop.fhir.urls")),
     path("healthz", core_views.healthz, name="healthz"),
 ]
+
+if settings.OPENIOP_PERF:
+    from openiop.perf.views import bare
+
+    urlpatterns.append(path("perf/bare", bare, name="perf_bare"))
 
 handler400 = "openiop.core.views.bad_request"
 handler403 = "openiop.core.views.permission_denied"
