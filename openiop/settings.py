@@ -175,7 +175,12 @@ TEMPLATES = [
 DEFAULT_SQLITE = VAR_DIR / "openiop.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections, checked before each request reuses one (issue 13, point 5):
+    # after a database restart the dead connection is replaced at the next request, without
+    # restarting the application.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -197,6 +202,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
         VAR_DIR / f"test-{os.getpid()}.sqlite3"
     )
+# Issue 13: reports (the outcomes dashboard, its CSV figures, the TEDS export) may read from a
+# streaming replica of the primary (openiop/core/routers.py, docs/deploy.md).
+REPORTS_DATABASE_URL = os.environ.get("REPORTS_DATABASE_URL", "")
+if REPORTS_DATABASE_URL:
+    DATABASES["reports"] = dj_database_url.parse(
+        REPORTS_DATABASE_URL, conn_max_age=60, conn_health_checks=True
+    )
+    # Tests read the replica through the primary's connection.
+    DATABASES["reports"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["openiop.core.routers.ReportsRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from openiop.core.access import StaffRequest
 from openiop.core.board import Panel, register_panel
 from openiop.core.roles import Perm, Role
-from openiop.participants.access import visible_participants
+from openiop.participants.access import on_care_team, visible_participants
 from openiop.scheduling.enrolment import (
     bookings_for_sessions,
     enrolments_for_tracks,
@@ -61,8 +61,8 @@ def engagement_alerts_context(request: StaffRequest) -> dict[str, Any] | None:
         resolved_at__isnull=True, participant__in=visible_participants(user)
     ).select_related("participant", "episode")
     if not (user.role_codes & {Role.DIRECTOR, Role.SUPERVISOR}):
-        qs = qs.filter(Q(episode__primary_counsellor=user) | Q(episode__care_team=user))
-    alerts = list(qs.distinct().order_by("-raised_at")[:ALERT_LIMIT])
+        qs = qs.filter(on_care_team(user, via="episode__"))
+    alerts = list(qs.order_by("-raised_at")[:ALERT_LIMIT])
     if not alerts:
         return None
     return {"alerts": alerts, "limit": ALERT_LIMIT}

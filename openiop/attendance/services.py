@@ -31,6 +31,11 @@ class AttendanceError(Exception):
     """A request refused; the message says why."""
 
 
+class AttendanceConflict(AttendanceError):
+    """A mark the form changed was changed by someone else since the form was loaded
+    (issue 13, point 5: never silently overwrite a concurrent save)."""
+
+
 @dataclass
 class RosterRow:
     episode: Any
@@ -113,7 +118,11 @@ def mark_all_present(session: Session, *, actor: Any) -> int:
     """Everyone on the roster without a mark is marked present for the whole session.
     Marks already made are kept. Returns how many were marked."""
     with transaction.atomic():
-        locked = Session.objects.select_for_update().select_related("program").get(pk=session.pk)
+        locked = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("program")
+            .get(pk=session.pk)
+        )
         _check_takeable(locked)
         rows = [r for r in roster(locked) if r.attendance is None]
         for row in rows:
@@ -141,14 +150,28 @@ class Entry:
     status: str
     minutes_missed: int = 0
     note: str = ""
+    # The mark's version the form showed (0: no mark yet), or None when the caller does
+    # not know it (then the entry wins whatever happened since).
+    seen_version: int | None = None
 
 
 def record_attendance(session: Session, entries: dict[int, Entry], *, actor: Any) -> int:
     """Set the marks of roster members (episode id → entry). All or nothing: one wrong
-    entry refuses the lot, naming the participant. Returns how many marks changed."""
+    entry refuses the lot, naming the participant. Returns how many marks changed.
+
+    Saves of one session's roster are serialised by the session's row lock (SELECT … FOR
+    UPDATE on PostgreSQL; on SQLite the IMMEDIATE transaction takes the write lock), so
+    the marks read below are current. An entry whose `seen_version` is no longer the
+    mark's, and that would change it, is a conflict (AttendanceConflict): someone saved
+    that participant's mark since the form was loaded (issue 13, point 5)."""
     changed = 0
+    conflicts: list[str] = []
     with transaction.atomic():
-        locked = Session.objects.select_for_update().select_related("program").get(pk=session.pk)
+        locked = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("program")
+            .get(pk=session.pk)
+        )
         _check_takeable(locked)
         by_episode = {r.episode.pk: r for r in roster(locked)}
         for episode_id, entry in entries.items():
@@ -165,6 +188,17 @@ def record_attendance(session: Session, entries: dict[int, Entry], *, actor: Any
                 raise AttendanceError(f"{row.participant.display_name}: {exc}") from None
             note = entry.note.strip()[:300]
             mark = row.attendance
+            current_version = mark.version if mark is not None else 0
+            if entry.seen_version is not None and entry.seen_version != current_version:
+                unchanged = mark is not None and (
+                    mark.status,
+                    mark.minutes_missed,
+                    mark.note,
+                ) == (entry.status, missed, note)
+                if not unchanged:  # the same mark as the other save is no conflict
+                    now_label = mark.get_status_display() if mark is not None else "not marked"
+                    conflicts.append(f"{row.participant.display_name} (now: {now_label})")
+                continue
             if mark is None:
                 mark = Attendance.objects.create(
                     session=locked,
@@ -211,6 +245,14 @@ def record_attendance(session: Session, entries: dict[int, Entry], *, actor: Any
                 )
                 audit.record(AuditAction.CHANGE, actor=actor, obj=mark, changes=delta)
                 changed += 1
+        if conflicts:
+            # All or nothing, like a wrong entry: the rest of the form is not saved either.
+            raise AttendanceConflict(
+                "Someone else saved these marks while you had the page open: "
+                + "; ".join(conflicts)
+                + ". Nothing was saved. The page now shows their marks with your changes; "
+                "check them and save again."
+            )
         _mark_taken(locked, actor)
     return changed
 

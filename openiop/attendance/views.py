@@ -28,13 +28,33 @@ from .forms import CheckInForm, ResolveForm, WalkInForm
 from .models import EngagementAlert
 
 
+def _posted_row(data: Any, pk: int, prefix: str = "") -> tuple[str, str, str]:
+    """A row's (status, minutes, note) as posted; `prefix` "was_" for what the form showed."""
+    status = data.get(f"{prefix}status_{pk}", "")
+    minutes = data.get(f"{prefix}minutes_{pk}", "").strip() if status in NEEDS_MINUTES else ""
+    return status, minutes, data.get(f"{prefix}note_{pk}", "").strip()[:300]
+
+
+def _changed_by_form(data: Any, pk: int) -> bool:
+    """Whether the form changed this row. A form without the row's `was_` fields (an older
+    page, a script) counts every posted row as changed."""
+    if f"was_status_{pk}" not in data:
+        return True
+    return _posted_row(data, pk) != _posted_row(data, pk, "was_")
+
+
 def _entries(request: StaffRequest, rows: list[services.RosterRow]) -> dict[int, services.Entry]:
-    """The marks posted for roster rows; AttendanceError on minutes that are not numbers."""
+    """The marks posted for roster rows; AttendanceError on minutes that are not numbers.
+
+    Only the rows the form changed are entries (issue 13, point 5): a roster loaded before
+    a colleague's save still posts that colleague's rows with the old marks, and saving
+    them again would undo the colleague's work. Each entry carries the version the form
+    showed, so a row both changed is a conflict rather than a lost update."""
     out = {}
     for row in rows:
         pk = row.episode.pk
         status = request.POST.get(f"status_{pk}", "")
-        if not status:
+        if not status or not _changed_by_form(request.POST, pk):
             continue
         raw = request.POST.get(f"minutes_{pk}", "").strip()
         # isascii: "²".isdigit() is True but int("²") raises.
@@ -43,7 +63,11 @@ def _entries(request: StaffRequest, rows: list[services.RosterRow]) -> dict[int,
                 f"{row.participant.display_name}: minutes must be a whole number."
             )
         minutes = int(raw) if raw and status in NEEDS_MINUTES else 0
-        out[pk] = services.Entry(status, minutes, request.POST.get(f"note_{pk}", "")[:300])
+        seen = request.POST.get(f"version_{pk}", "")
+        seen_version = int(seen) if seen.isascii() and seen.isdigit() and len(seen) < 10 else None
+        out[pk] = services.Entry(
+            status, minutes, request.POST.get(f"note_{pk}", "")[:300], seen_version
+        )
     return out
 
 
@@ -88,6 +112,8 @@ def session(request: StaffRequest, pk: int) -> HttpResponse:
             error, status = "Unknown action.", 400
         except Refused as exc:
             error, status = " ".join(c.message for c in exc.conflicts), 409
+        except services.AttendanceConflict as exc:
+            error, status = str(exc), 409
         except (services.AttendanceError, scheduling.ScheduleError) as exc:
             error, status = str(exc), 409 if action != "save" else 400
     rows = services.roster(current)
@@ -96,22 +122,29 @@ def session(request: StaffRequest, pk: int) -> HttpResponse:
     for row in rows:
         pk_ = row.episode.pk
         mark = row.attendance
+        saved: dict[str, Any] = {
+            "status": mark.status if mark else "",
+            "minutes": (mark.minutes_missed or "") if mark else "",
+            "note": mark.note if mark else "",
+        }
+        # A refused save shows what the form changed over the marks as they are now; the
+        # `was_` fields and the version then describe the marks as they are now, so the
+        # next save takes the form's changes and nobody else's rows (issue 13, point 5).
+        shown: dict[str, Any]
+        if posted_values and _changed_by_form(posted_values, pk_):
+            shown = {
+                "status": posted_values.get(f"status_{pk_}", ""),
+                "minutes": posted_values.get(f"minutes_{pk_}", ""),
+                "note": posted_values.get(f"note_{pk_}", ""),
+            }
+        else:
+            shown = saved
         view_rows.append(
             {
                 "row": row,
-                "status": (
-                    posted_values.get(f"status_{pk_}", "")
-                    if posted_values
-                    else (mark.status if mark else "")
-                ),
-                "minutes": (
-                    posted_values.get(f"minutes_{pk_}", "")
-                    if posted_values
-                    else (mark.minutes_missed or "" if mark else "")
-                ),
-                "note": posted_values.get(f"note_{pk_}", "")
-                if posted_values
-                else (mark.note if mark else ""),
+                **shown,
+                "was": saved,
+                "version": mark.version if mark else 0,
             }
         )
     marked = sum(1 for r in rows if r.attendance is not None)

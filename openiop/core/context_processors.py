@@ -51,6 +51,16 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
+    # Issue 13: a chart or the today board renders each section with the request, so this
+    # runs once per section; the items are the same all through one request.
+    cached = getattr(request, "_openiop_nav", None)
+    if cached is None:
+        cached = _nav_items(request, user)
+        request._openiop_nav = cached  # type: ignore[attr-defined]
+    return {"nav_items": cached}
+
+
+def _nav_items(request: HttpRequest, user: Any) -> list[dict[str, Any]]:
     items = []
     labels: set[str] = set()
     for label, name, perm in NAV:
@@ -72,7 +82,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         keep = max(under or active_items[:1], key=lambda i: len(str(i["url"])))
         for item in active_items:
             item["active"] = item is keep
-    return {"nav_items": items}
+    return items
 
 
 # Banners shown on every staff page above the content (e.g. open safety alerts). Apps
@@ -92,7 +102,12 @@ def banners(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"banners": []}
-    return {"banners": _Lazy(request)}
+    # One per request (sections and panels are rendered with the request too).
+    lazy = getattr(request, "_openiop_banners", None)
+    if lazy is None:
+        lazy = _Lazy(request)
+        request._openiop_banners = lazy  # type: ignore[attr-defined]
+    return {"banners": lazy}
 
 
 class _Lazy:

@@ -66,8 +66,12 @@ class SecurityHeadersMiddleware:
         # XFrameOptionsMiddleware sets it on pages; static files pass outside it.
         response.setdefault("X-Frame-Options", "DENY")
         # Pages with participant data must not be kept by shared caches or the back button.
-        if request.user.is_authenticated if hasattr(request, "user") else False:
-            response.setdefault("Cache-Control", "no-store")
+        # A response that set its own Cache-Control (the 503 of a database outage) is not
+        # asked about the user: that would query the unreachable database (issue 13).
+        if "Cache-Control" not in response and (
+            request.user.is_authenticated if hasattr(request, "user") else False
+        ):
+            response["Cache-Control"] = "no-store"
         return response
 
 

@@ -88,7 +88,11 @@ def discharge_participant(
     teds_values = _clean_teds(teds)
     transition = reason in rules.TRANSITION_REASONS
     with transaction.atomic():
-        current = Episode.objects.select_for_update().select_related("program").get(pk=episode.pk)
+        current = (
+            Episode.objects.select_for_update(of=("self",))
+            .select_related("program")
+            .get(pk=episode.pk)
+        )
         today = current.program.today(at)
         rules.check(
             rules.Proposed(

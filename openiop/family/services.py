@@ -103,7 +103,11 @@ def invite_to_session(
     if not contacts:
         raise FamilyError("Choose whom to invite.")
     with transaction.atomic():
-        locked = Session.objects.select_for_update().select_related("program").get(pk=session.pk)
+        locked = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("program")
+            .get(pk=session.pk)
+        )
         today = today or locked.program.today()
         _check_open(locked, today)
         allowed_ids = session_participant_ids(locked)
@@ -218,7 +222,11 @@ def record_family_attendance(session: Session, entries: dict[int, Entry], *, act
     nothing. Present counts the whole session; absent and excused none. Returns how many
     marks were made or changed."""
     with transaction.atomic():
-        locked = Session.objects.select_for_update().select_related("program").get(pk=session.pk)
+        locked = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("program")
+            .get(pk=session.pk)
+        )
         if not locked.is_family:
             raise FamilyError("Family attendance is taken at family appointments and workshops.")
         if locked.voided or locked.status == SessionStatus.CANCELLED:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -14,7 +13,7 @@ from openiop.core.access import StaffRequest
 from openiop.core.board import Panel, register_panel
 from openiop.core.context_processors import register_banner
 from openiop.core.roles import Perm
-from openiop.participants.access import visible_participants
+from openiop.participants.access import on_care_team, visible_participants
 from openiop.participants.choices import IN_CARE
 from openiop.participants.models import Episode
 
@@ -39,16 +38,12 @@ def due_context(request: StaffRequest) -> dict[str, Any] | None:
     user = request.user
     if not user.is_clinical:
         return None
-    episodes = (
-        Episode.objects.filter(
-            Q(primary_counsellor=user) | Q(care_team=user),
-            status__in=IN_CARE,
-            voided=False,
-            participant__in=visible_participants(user),
-        )
-        .select_related("participant", "program")
-        .distinct()
-    )
+    episodes = Episode.objects.filter(
+        on_care_team(user),
+        status__in=IN_CARE,
+        voided=False,
+        participant__in=visible_participants(user),
+    ).select_related("participant", "program")
     items = due_for(episodes, soon_days=0)
     if not items:
         return None

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from openiop.core.roles import Perm, Role
-from openiop.participants.access import visible_participants
+from openiop.participants.access import on_care_team, visible_participants
 
 from .models import SafetyAlert
 
@@ -25,7 +25,7 @@ def open_alerts_for(user: Any) -> QuerySet[SafetyAlert]:
     )
     if user.role_codes & {Role.DIRECTOR, Role.SUPERVISOR}:
         return qs
-    mine = Q(episode__primary_counsellor=user) | Q(episode__care_team=user) | Q(created_by=user)
+    mine = on_care_team(user, via="episode__") | Q(created_by=user)
     if user.has_perm_code(Perm.INTAKE_MANAGE):
         mine |= Q(episode__primary_counsellor__isnull=True)
-    return qs.filter(mine).distinct()
+    return qs.filter(mine)

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -16,7 +15,7 @@ from openiop.core.access import StaffRequest, staff_view
 from openiop.core.charts import line_chart_svg
 from openiop.core.forms import posted
 from openiop.core.roles import CLINICAL_ROLES, Perm, Role
-from openiop.participants.access import get_participant_for, visible_participants
+from openiop.participants.access import get_participant_for, on_care_team, visible_participants
 from openiop.participants.choices import IN_CARE
 from openiop.participants.models import Episode
 from openiop.programs.access import programs_for
@@ -230,7 +229,7 @@ def due_list(request: StaffRequest) -> HttpResponse:
     ).select_related("participant", "program", "primary_counsellor")
     if who == "me" or not oversees:
         who = "me"
-        episodes = episodes.filter(Q(primary_counsellor=user) | Q(care_team=user)).distinct()
+        episodes = episodes.filter(on_care_team(user))
     elif who.isdigit():
         episodes = episodes.filter(primary_counsellor_id=int(who))
     items = due_for(episodes)

@@ -517,7 +517,11 @@ def admit(
     at = at or timezone.now()
     with transaction.atomic():
         # Lock and re-read: the checks below must see the episode as it is now.
-        episode = Episode.objects.select_for_update().select_related("program").get(pk=episode.pk)
+        episode = (
+            Episode.objects.select_for_update(of=("self",))
+            .select_related("program")
+            .get(pk=episode.pk)
+        )
         return _admit_locked(
             episode,
             actor=actor,

@@ -200,7 +200,9 @@ def sign_note(note: Note, *, actor: Any, expected_version: int, now: dt.datetime
     a supervisee's note goes to the co-signature queue."""
     now = now or timezone.now()
     with transaction.atomic():
-        current = Note.objects.select_for_update().select_related("program").get(pk=note.pk)
+        current = (
+            Note.objects.select_for_update(of=("self",)).select_related("program").get(pk=note.pk)
+        )
         if current.status == NoteStatus.SIGNED:
             raise NoteError("This note is already signed.")
         if current.version != expected_version:

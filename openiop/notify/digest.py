@@ -8,8 +8,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
-
 from openiop.accounts.models import User
 from openiop.core.roles import Perm, Role
 
@@ -34,7 +32,7 @@ def counts_for(user: Any) -> Counts:
     from openiop.instruments.safety import open_alerts_for
     from openiop.notes.choices import NoteStatus
     from openiop.notes.models import Note
-    from openiop.participants.access import visible_participants
+    from openiop.participants.access import on_care_team, visible_participants
     from openiop.screening import queries
 
     alerts = open_alerts_for(user).count()
@@ -43,10 +41,8 @@ def counts_for(user: Any) -> Counts:
             resolved_at__isnull=True, participant__in=visible_participants(user)
         )
         if not (user.role_codes & {Role.DIRECTOR, Role.SUPERVISOR}):
-            engagement = engagement.filter(
-                Q(episode__primary_counsellor=user) | Q(episode__care_team=user)
-            )
-        alerts += engagement.distinct().count()
+            engagement = engagement.filter(on_care_team(user, via="episode__"))
+        alerts += engagement.count()
     notes = 0
     if user.has_perm_code(Perm.NOTE_WRITE):
         notes = Note.objects.filter(author=user, status=NoteStatus.DRAFT, voided=False).count()

@@ -61,6 +61,11 @@ class Report:
     score_rows: list[m.ScoreRow]
     follow_up_rows: list[m.FollowUpRow]
     track_labels: dict[int | None, str] = field(default_factory=dict)
+    # The per-track and per-source reports, made once per grouping: every figure's
+    # breakdown reads them, and each one's own figures are cached on it (issue 13).
+    _groups: dict[str, list[tuple[str, Report]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     # --- the figures ----------------------------------------------------------------------
 
@@ -132,9 +137,15 @@ class Report:
             screen_rows=[r for r in self.screen_rows if keep(r.track_id, r.source)],
             score_rows=[r for r in self.score_rows if keep(r.track_id, r.source)],
             follow_up_rows=[r for r in self.follow_up_rows if keep(r.track_id, r.source)],
+            _groups={},
         )
 
     def groups(self, by: str) -> list[tuple[str, Report]]:
+        if by not in self._groups:
+            self._groups[by] = self._make_groups(by)
+        return self._groups[by]
+
+    def _make_groups(self, by: str) -> list[tuple[str, Report]]:
         if by == "track":
             keys: list[Any] = list(self.track_labels)
             if self.filters.track is not None:

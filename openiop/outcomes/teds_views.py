@@ -23,6 +23,7 @@ from openiop.core import audit
 from openiop.core.access import StaffRequest, staff_view
 from openiop.core.choices import AuditAction
 from openiop.core.roles import Perm
+from openiop.core.routers import report_view
 from openiop.participants.models import Episode
 
 from . import teds
@@ -119,12 +120,14 @@ def _page(
 
 
 @staff_view(Perm.TEDS_EXPORT, audit_page="outcomes.teds_export")
+@report_view
 def export(request: StaffRequest) -> HttpResponse:
     form = period_form(request.GET, timezone.localdate())
     return _page(request, form, teds.provider_from_settings())
 
 
 @staff_view(Perm.TEDS_EXPORT)
+@report_view
 def download(request: StaffRequest, kind: str) -> HttpResponse:
     if kind not in teds.KINDS:
         raise Http404("The TEDS files are admissions.csv and discharges.csv")

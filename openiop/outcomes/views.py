@@ -15,6 +15,7 @@ from openiop.core.access import StaffRequest, staff_view
 from openiop.core.charts import line_chart_svg
 from openiop.core.choices import AuditAction
 from openiop.core.roles import Perm
+from openiop.core.routers import report_view
 from openiop.participants.choices import ReferralSource
 from openiop.programs.models import Program, Track
 from openiop.scheduling.access import programs_of
@@ -65,6 +66,7 @@ def _filters(request: StaffRequest) -> tuple[dict[str, Any], Filters | None, int
 
 
 @staff_view(Perm.OUTCOMES_VIEW, audit_page="outcomes.dashboard")
+@report_view
 def dashboard(request: StaffRequest) -> HttpResponse:
     context, filters, status = _filters(request)
     if filters is None:
@@ -121,6 +123,7 @@ def dashboard(request: StaffRequest) -> HttpResponse:
 
 
 @staff_view(Perm.OUTCOMES_VIEW)
+@report_view
 def figure_csv(request: StaffRequest, figure: str) -> HttpResponse:
     """One figure as CSV, with the dashboard's filters: its table, then its breakdowns
     by track and by referral source. Audited as an export."""

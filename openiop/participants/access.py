@@ -61,9 +61,21 @@ def visible_participants(user: Any) -> QuerySet[Participant]:
 
 
 def _on_team(user: Any) -> QuerySet:
-    return Episode.objects.filter(participant=OuterRef("pk")).filter(
-        Q(primary_counsellor=user) | Q(care_team=user)
-    )
+    return Episode.objects.filter(participant=OuterRef("pk")).filter(on_care_team(user))
+
+
+def on_care_team(user: Any, via: str = "") -> Q:
+    """Episodes whose primary counsellor is `user` or whose care team includes them; `via`
+    reaches the episode from another model ("episode__").
+
+    The care team is asked as a subquery on its own table (indexed by user), not joined:
+    a join with an OR across it reads the whole care-team table, which grows with every
+    episode ever admitted, and needs a DISTINCT over wide rows (issue 13).
+    """
+    team = Episode.care_team.through.objects.filter(user_id=user.pk).values("episode_id")
+    if via:
+        return Q(**{f"{via}primary_counsellor": user}) | Q(**{f"{via}id__in": team})
+    return Q(primary_counsellor=user) | Q(pk__in=team)
 
 
 def get_participant_for(

@@ -7,14 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from openiop.core.access import StaffRequest
 from openiop.core.board import Panel, register_panel
 from openiop.core.roles import Perm
 
-from .access import visible_participants
+from .access import on_care_team, visible_participants
 from .choices import OPEN_STATUSES, EpisodeStatus
 from .models import Episode
 
@@ -52,13 +51,12 @@ def caseload_context(request: StaffRequest) -> dict[str, Any] | None:
         return None
     episodes = list(
         Episode.objects.filter(
-            Q(primary_counsellor=user) | Q(care_team=user),
+            on_care_team(user),
             status__in=OPEN_STATUSES,
             voided=False,
             participant__in=visible_participants(user),
         )
         .select_related("participant", "track", "program")
-        .distinct()
         .order_by("participant__legal_last_name", "participant__legal_first_name")[:CASELOAD_LIMIT]
     )
     columns = [c for c in CASELOAD_COLUMNS.values() if user.has_perm_code(c.perm)]

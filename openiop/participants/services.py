@@ -242,7 +242,11 @@ def transition_episode(
     """
     at = at or timezone.now()
     with transaction.atomic():
-        current = Episode.objects.select_for_update().select_related("program").get(pk=episode.pk)
+        current = (
+            Episode.objects.select_for_update(of=("self",))
+            .select_related("program")
+            .get(pk=episode.pk)
+        )
         today = today or current.program.today(at)
         before = audit.snapshot(
             current, ["status", *EPISODE_FIELDS, "admission_date", "discharge_date"]

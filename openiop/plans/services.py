@@ -448,7 +448,11 @@ def _touch(plan: TreatmentPlan, actor: Any) -> None:
 
 def _lock_draft(plan: TreatmentPlan) -> TreatmentPlan:
     """The plan row locked for update; refused unless it is still a draft."""
-    current = TreatmentPlan.objects.select_for_update().select_related("program").get(pk=plan.pk)
+    current = (
+        TreatmentPlan.objects.select_for_update(of=("self",))
+        .select_related("program")
+        .get(pk=plan.pk)
+    )
     if current.voided:
         raise PlanError("This plan version was voided.")
     if current.status != PlanStatus.DRAFT:

@@ -396,7 +396,9 @@ def end_account(account: PortalAccount, *, actor: Any, reason: str) -> PortalAcc
         raise PortalError(f"Keep the reason under {REASON_MAX} characters.", status=400)
     with transaction.atomic():
         current = (
-            PortalAccount.objects.select_for_update().select_related("user").get(pk=account.pk)
+            PortalAccount.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(pk=account.pk)
         )
         if current.ended_at is not None:
             raise PortalError("This portal account has already ended.")
