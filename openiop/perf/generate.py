@@ -498,7 +498,7 @@ class Generator:
         team = self.writer(Episode.care_team.through, ["episode_id", "user_id"])
         referrals = self.writer(
             Referral,
-            ["uuid", "created_at", "updated_at", "created_by_id", "updated_by_id", "version",
+            ["id", "uuid", "created_at", "updated_at", "created_by_id", "updated_by_id", "version",
              "episode_id", "participant_id", "program_id", "received_at", "urgency",
              "referrer_name", "referrer_organisation", "referrer_phone", "reason",
              "insurance_payer", "insurance_member_id", "insurance_verified", "assigned_to_id",
@@ -584,9 +584,9 @@ class Generator:
             ref_name, ref_org = clinical.REFERRERS.get(p.source, ("", ""))
             payer = clinical.PAYERS[i % len(clinical.PAYERS)]
             referrals.add(
-                (self.uuid(), t_ref, t_adm, intake.pk, intake.pk, 2, p.pk, p.participant,
-                 self.program.pk, t_ref, "urgent" if i % 9 == 4 else "routine", ref_name,
-                 ref_org, f"(207) 555-{rng.randint(1000, 9999)}" if ref_name else "",
+                (referral_id, self.uuid(), t_ref, t_adm, intake.pk, intake.pk, 2, p.pk,
+                 p.participant, self.program.pk, t_ref, "urgent" if i % 9 == 4 else "routine",
+                 ref_name, ref_org, f"(207) 555-{rng.randint(1000, 9999)}" if ref_name else "",
                  p.referral_reason, payer,
                  "" if payer == "Self-pay" else f"M{rng.randint(10**7, 10**8 - 1)}",
                  i % 3 != 0, intake.pk, "admitted", t_adm, (p.admitted - p.referral).days)

@@ -159,6 +159,11 @@ class Stats:
         row in one join per constraint (in the same transaction: nothing unchecked is
         ever committed, and a bad row fails the whole step).
         """
+        # Checks still queued by earlier writes in this transaction (the demo built in
+        # the same one, as in tests) must run first: PostgreSQL refuses to alter a table
+        # with pending trigger events.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         cursor.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
             "WHERE contype = 'f' AND conrelid = %s::regclass ORDER BY conname",
