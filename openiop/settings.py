@@ -181,6 +181,15 @@ if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
     }
+    # Issue 13: no JIT compilation for the app's short queries. PostgreSQL compiles a query
+    # whose *estimated* cost passes jit_above_cost, and the estimate of a search with the
+    # visibility subqueries did at 20,000 episodes: 33 ms of compiling for a 20 ms query
+    # (docs/performance.md). OPENIOP_PG_JIT=1 leaves the server's setting.
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool(
+        "OPENIOP_PG_JIT", False
+    ):
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = (str(options.get("options", "")) + " -c jit=off").strip()
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

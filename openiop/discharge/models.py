@@ -130,6 +130,15 @@ class DischargeSummary(ClinicalRecord):
 
     class Meta:
         ordering = ["-pk"]
+        indexes = [
+            # Issue 13: the today board's "summaries to finish" reads the drafts, a handful
+            # among every summary ever signed.
+            models.Index(
+                fields=["episode"],
+                condition=models.Q(status="draft"),
+                name="summary_drafts",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Discharge summary {self.pk}"

@@ -71,6 +71,11 @@ class Participant(ClinicalRecord):
                 fields=["program", "legal_last_name", "legal_first_name"],
                 name="participant_program_name",
             ),
+            # Issue 13: counting a program's participants (the FHIR searchset's total, the
+            # list's pages) from the index alone, without reading every row for `voided`.
+            models.Index(
+                fields=["program"], condition=models.Q(voided=False), name="participant_live"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -28,10 +28,14 @@ class Command(BaseCommand):
         # Internal: the measuring process, and the probe of a database's size.
         parser.add_argument("--run-one", action="store_true", help="(internal)")
         parser.add_argument("--probe", action="store_true", help="(internal)")
+        parser.add_argument("--vacuum", action="store_true", help="(internal)")
 
     def handle(self, *args, **o):
         if o["probe"]:
             self.stdout.write(str(_episodes()))
+            return
+        if o["vacuum"]:
+            bench.vacuum()
             return
         if o["run_one"]:
             rows = bench.run_one(requests=o["requests"], warmup=o["warmup"])
