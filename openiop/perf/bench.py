@@ -281,6 +281,7 @@ def prepare(openiop: str, target: Target, rebuild: bool, log: Callable[[str], No
     have = -1 if rebuild else episodes_in(openiop, target)
     if have == want:
         log(f"{target.describe}: {have} episodes, reused")
+        _run([openiop, "bench", "--vacuum"], target.env)
         return
     if have > 0:
         # Another scale or a half-built history: start again.

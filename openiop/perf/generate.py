@@ -15,6 +15,16 @@ every week with an attendance mark each, check-ins, a signed group note with an 
 per attendee, individual notes every two weeks, drug screens with a result per analyte,
 and the routine instruments at admission, every thirty days and at discharge.
 
+Groups of a real size: IOP groups hold eight to fifteen people and the demo's rooms
+twelve to fourteen, so a census of 150 cannot sit on the demo's two tracks. The generator
+adds tracks ("Morning track B", "Evening track C"...) copied from the demo's weekly
+templates and curricula, a morning and an evening track sharing a room of 14 and a
+counsellor (`counsellor-b`...) who leads their groups, as many as the busiest day of the
+history needs, and spreads every episode, past and in care, over all tracks so that no
+group session has more people enrolled than its room holds (`assign_tracks`). The added
+tracks' sessions run up to the demo's horizon, so today's and this week's rosters are of
+that size too; today's census is shared evenly between the counsellors' caseloads.
+
 Speed: the whole history is planned in Python from one seeded `random.Random` (same
 seed and N, same data, dates relative to today), then written table by table as final
 rows with `writer.TableWriter` (COPY on PostgreSQL, executemany on SQLite): no service
@@ -28,9 +38,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
+import math
 import random
 import time
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,15 +50,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Count, F
+from django.utils.text import slugify
 
 from openiop.accounts.models import User
+from openiop.accounts.services import save_staff_user
 from openiop.alumni.choices import FOLLOW_UP_DAYS
 from openiop.alumni.models import FollowUp, FollowUpAttempt
 from openiop.attendance.choices import ATTENDED
 from openiop.attendance.choices import AttendanceStatus as A
 from openiop.attendance.models import Attendance, CheckIn
+from openiop.core.context import request_context
 from openiop.core.models import Sequence
+from openiop.core.roles import Role
 from openiop.demo import builder, clinical
 from openiop.demo import notes as notes_demo
 from openiop.demo import outcomes as outcomes_demo
@@ -78,7 +94,8 @@ from openiop.participants.models import (
     format_record_number,
 )
 from openiop.programs.choices import LevelOfCare, Modality, level_short
-from openiop.programs.models import Program, Topic, Track
+from openiop.programs.models import Program, Room, Topic, Track
+from openiop.scheduling import services as scheduling
 from openiop.scheduling.models import Closure, CurriculumItem, Enrolment, Session, TemplateSlot
 from openiop.screening.models import Collection, CustodyEvent, Order, PanelAnalyte, Result, Review
 
@@ -99,6 +116,24 @@ INSTRUMENT_EVERY = 30  # days between routine instrument administrations
 NOTE_EVERY = 14  # days between individual sessions (and their notes)
 SCREEN_EVERY = (7, 14)  # days between random drug screens
 INSTRUMENTS = ("PHQ-9", "GAD-7", "CRAVING", "BARC-10")  # plus the BAM, scored by subscale
+# Issue 13, point 1: a group of a real size. The demo's largest group room holds 14, IOP
+# groups are eight to fifteen people; every added track has a room of this size.
+GROUP_SIZE = 14
+# The counsellors who facilitate the added tracks (fictional; cycled if more are needed).
+NEW_COUNSELLORS = [
+    ("Tessa", "Marchetti", "LADC"),
+    ("Owen", "Baptiste", "CADC"),
+    ("Lucia", "Ferreira", "LCPC"),
+    ("Martin", "Okonkwo", "LMSW"),
+    ("Hannah", "Sato", "CADC-II"),
+    ("Rashid", "Coleman", "LADC"),
+    ("Ellen", "Novak", "LCSW"),
+    ("Jonah", "Whitley", "CADC"),
+    ("Paula", "Esposito", "LMFT"),
+    ("Desmond", "Achebe", "LADC"),
+    ("Greta", "Lindholm", "CADC-II"),
+    ("Mateo", "Rinaldi", "LCPC"),
+]
 
 FIRST = sorted(
     set(builder.FIRST + outcomes_demo.FIRST)
@@ -308,30 +343,17 @@ class Generator:
         self.program = Program.objects.get(name=builder.DEMO_PROGRAM, is_demo=True)
         self.tz = self.program.tz
         self.today = self.program.today()
-        self.tracks = list(Track.objects.filter(program=self.program, retired=False).order_by("pk"))
         self.staff = {u.username: u for u in User.objects.all()}
-        self.counsellors = [self.staff[n] for n in ("counsellor", "mreyes", "jharper")]
+        # Caseloads go to the demo's counsellors and to those of the added tracks.
+        self.counsellors = [self.staff[n] for n in ("counsellor", "mreyes", "jharper")] + [
+            u for name, u in sorted(self.staff.items()) if name.startswith("counsellor-")
+        ]
         self.intake = self.staff["intake"]
         self.supervisor = self.staff["supervisor"]
         self.lab = self.staff["lab"]
         self.director = self.staff["director"]
-        self.slots = {
-            t.pk: list(
-                TemplateSlot.objects.filter(track=t, retired=False)
-                .select_related("session_type", "room")
-                .order_by("weekday", "start_time")
-            )
-            for t in self.tracks
-        }
         self.topics = {t.pk: t for t in Topic.objects.filter(program=self.program)}
-        self.curriculum = {
-            t.pk: [
-                self.topics[c.topic_id]
-                for c in CurriculumItem.objects.filter(track=t).order_by("position")
-            ]
-            or sorted(self.topics.values(), key=lambda x: (x.sequence, x.title))
-            for t in self.tracks
-        }
+        self.load_tracks()
         # The demo's own groups cover its last eight weeks; anything older is history
         # generated before (refused: running twice would double it).
         floor = self.today - dt.timedelta(weeks=schedule_demo.PAST_WEEKS, days=7)
@@ -339,6 +361,20 @@ class Generator:
             raise HistoryExists("This demo program already has a generated history.")
         firsts = Session.objects.filter(program=self.program, template_slot__isnull=False)
         self.window = min(firsts.values_list("date", flat=True), default=self.today)
+        # The demo's groups run two weeks ahead: the added tracks' sessions run as far.
+        self.horizon = max(firsts.values_list("date", flat=True), default=self.today)
+        # Enrolments already there (the demo's own): fixed on their tracks, and counted
+        # when the generated episodes are spread over the tracks.
+        self.enrolled = list(
+            Enrolment.objects.filter(track__in=self.tracks, episode__voided=False).values_list(
+                "track_id", "start_date", "end_date"
+            )
+        )
+        self.closed = {
+            c.first_day + dt.timedelta(days=n)
+            for c in Closure.objects.filter(program=self.program, retired=False)
+            for n in range((c.last_day - c.first_day).days + 1)
+        }
         self.existing = Episode.objects.filter(program=self.program).count()
         self.in_care = Episode.objects.filter(program=self.program, status__in=IN_CARE).count()
         self.analytes = list(
@@ -347,6 +383,138 @@ class Generator:
             .order_by("position")
         )
         self.panel = self.analytes[0].panel
+
+    def load_tracks(self) -> None:
+        """The program's tracks with their weekly templates and curricula (again after
+        tracks are added)."""
+        self.tracks = list(Track.objects.filter(program=self.program, retired=False).order_by("pk"))
+        self.slots = {
+            t.pk: list(
+                TemplateSlot.objects.filter(track=t, retired=False)
+                .select_related("session_type", "room")
+                .order_by("weekday", "start_time")
+            )
+            for t in self.tracks
+        }
+        self.curriculum = {
+            t.pk: [
+                self.topics[c.topic_id]
+                for c in CurriculumItem.objects.filter(track=t).order_by("position")
+            ]
+            or sorted(self.topics.values(), key=lambda x: (x.sequence, x.title))
+            for t in self.tracks
+        }
+
+    def capacity(self, track: Track) -> int:
+        """The most people a track's groups can hold: its smallest group slot's limit (the
+        slot's own, else its room's; the demo's half-hour groups meet in a room of ten)."""
+        limits = [
+            slot.capacity or (slot.room.capacity if slot.room else GROUP_SIZE)
+            for slot in self.slots[track.pk]
+        ]
+        return min(limits, default=GROUP_SIZE)
+
+    # ------------------------------------------------------------------ tracks
+
+    def spread(self, raw: list[dict[str, Any]]) -> list[Track]:
+        """The track of each planned episode (`raw`, oldest first), adding tracks until
+        every group fits its room on the busiest day (issue 13, point 1)."""
+        index = {t.pk: j for j, t in enumerate(self.tracks)}
+        fixed = [
+            (start, end or self.horizon, index[track])
+            for track, start, end in self.enrolled
+            if track in index
+        ]
+        spans = [(r["admitted"], r["end"] or self.horizon) for r in raw]
+        caps = [self.capacity(t) for t in self.tracks]
+        # Enough seats for the busiest day, then one more track at a time if the greedy
+        # spread still finds a day with no seat (the demo's own people are fixed).
+        peak = busiest_day([(s, e) for s, e, _ in fixed] + spans)
+        added = max(math.ceil((peak - sum(caps)) / GROUP_SIZE), 0)
+        while True:
+            chosen, overfull = assign_tracks(spans, fixed, caps + [GROUP_SIZE] * added)
+            if not overfull or added > len(spans):
+                break
+            added += 1
+        self.say(
+            f"{peak} in care on the busiest day: {len(caps) + added} tracks "
+            f"({added} added), {overfull} enrolments over a room's capacity"
+        )
+        if added:
+            with transaction.atomic(), request_context(source="generate"):
+                self.add_tracks(added)
+            self.load_tracks()
+        return [self.tracks[j] for j in chosen]
+
+    def add_tracks(self, count: int) -> None:
+        """Tracks copied from the demo's (morning, evening, morning...). A morning and an
+        evening track share a room and a counsellor, who facilitates all their groups (as
+        the demo's counsellors lead both morning and evening groups) and carries a
+        caseload like theirs."""
+        base = self.tracks[:]
+        types = {slot.session_type_id: slot.session_type for slots in self.slots.values()
+                 for slot in slots}  # fmt: skip
+        for i in range(count):
+            k = len(base) - 2 + i  # 0 for the first track added to the demo's two
+            template = base[k % len(base)]
+            label = _letters(k + 1)  # B, C, D...
+            room, _ = Room.objects.get_or_create(
+                site=self.program.site,
+                name=f"Group Room {_letters(2 + k // 2)}",  # C, C, D, D...
+                defaults={"capacity": GROUP_SIZE},
+            )
+            pair = k // 2
+            username = f"counsellor-{_letters(1 + pair).lower()}"  # b, b, c, c...
+            counsellor = self.staff.get(username)
+            if counsellor is None:
+                first, last, credentials = NEW_COUNSELLORS[pair % len(NEW_COUNSELLORS)]
+                if pair >= len(NEW_COUNSELLORS):
+                    last = f"{last}-{_letters(1 + pair)}"
+                counsellor = save_staff_user(
+                    User(
+                        username=username,
+                        first_name=first,
+                        last_name=last,
+                        credentials=credentials,
+                        email=f"{username}@harborlight.example",
+                    ),
+                    actor=None,
+                    roles=[Role.COUNSELLOR],
+                    programs=[self.program],
+                )
+                self.staff[username] = counsellor
+                self.counsellors.append(counsellor)
+            track = Track.objects.create(
+                program=self.program,
+                name=f"{template.name.split(' track')[0]} track {label}",
+                days=template.days,
+                start_time=template.start_time,
+                end_time=template.end_time,
+                modality=template.modality,
+                description=template.description,
+            )
+            for slot in self.slots[template.pk]:
+                kind = types[slot.session_type_id].name
+                TemplateSlot.objects.create(
+                    track=track,
+                    weekday=slot.weekday,
+                    start_time=slot.start_time,
+                    end_time=slot.end_time,
+                    session_type_id=slot.session_type_id,
+                    title=slot.title,
+                    facilitator=counsellor,
+                    room=room,
+                    modality=slot.modality,
+                    join_link=(
+                        f"{schedule_demo.TELEHEALTH}/{slugify(track.name)}-{slugify(kind)}"
+                        if slot.join_link
+                        else ""
+                    ),
+                    capacity=slot.capacity,
+                    topic_id=slot.topic_id,
+                    uses_curriculum=slot.uses_curriculum,
+                )
+            scheduling.set_curriculum(track, self.curriculum[template.pk], actor=self.director)
 
     # ------------------------------------------------------------------ the plan
 
@@ -380,6 +548,14 @@ class Generator:
                         admitted, end = admitted - dt.timedelta(days=7), last_day
             raw.append({"k": k, "admitted": admitted, "reason": reason, "end": end})
         raw.reverse()  # oldest first: participants return in the order of time
+        tracks = self.spread(raw)
+        caseload = defaultdict(
+            int,
+            Episode.objects.filter(program=self.program, status__in=IN_CARE)
+            .values("primary_counsellor")
+            .annotate(n=Count("pk"))
+            .values_list("primary_counsellor", "n"),
+        )
         self.people: list[Person] = []
         pool: list[Person] = []  # discharged long enough ago to come back
         waiting: list[tuple[dt.date, int, Person]] = []
@@ -404,8 +580,14 @@ class Generator:
                 )
                 self.people.append(person)
             person.episodes += 1
-            track = self.tracks[n % len(self.tracks)]
-            counsellor = self.counsellors[rng.randrange(len(self.counsellors))]
+            track = tracks[n]
+            if r["end"] is None:
+                # In care today: to the counsellor with the smallest caseload (the demo's
+                # own first), so caseloads are even and `counsellor` has a real one.
+                counsellor = min(self.counsellors, key=lambda u: caseload[u.pk])
+                caseload[counsellor.pk] += 1
+            else:
+                counsellor = self.counsellors[rng.randrange(len(self.counsellors))]
             screened = referral + dt.timedelta(days=rng.randint(1, 2))
             assessed = min(screened + dt.timedelta(days=rng.randint(1, 3)), admitted)
             started = admitted + dt.timedelta(days=1)
@@ -632,10 +814,17 @@ class Generator:
     # ------------------------------------------------------------------ schedule
 
     def write_sessions(self) -> None:
-        """Closures and the weekly groups of every track before the demo's ten weeks."""
+        """Closures and the weekly groups of every track before the demo's ten weeks; the
+        added tracks' groups up to the demo's horizon (two weeks ahead) too."""
         first = min((p.admitted for p in self.plans), default=self.window)
         last = self.window - dt.timedelta(days=1)
-        closed: set[dt.date] = set()
+        closed: set[dt.date] = set(self.closed)  # the demo's own closures, in its weeks
+        scheduled = set(
+            Session.objects.filter(
+                program=self.program, template_slot__isnull=False, date__gte=self.window
+            ).values_list("track_id", flat=True)
+        )
+        until = {t.pk: last if t.pk in scheduled else self.horizon for t in self.tracks}
         closures = self.writer(
             Closure, ["program_id", "first_day", "last_day", "reason", "created_at", "updated_at"]
         )
@@ -659,9 +848,11 @@ class Generator:
         sid = next_id(Session)
         curriculum_pos = dict.fromkeys(self.curriculum, 0)
         day = first
-        while day <= last:
+        while day <= self.horizon:
             if day not in closed:
                 for track in self.tracks:
+                    if day > until[track.pk]:
+                        continue
                     for slot in self.slots[track.pk]:
                         if slot.weekday != day.weekday():
                             continue
@@ -672,6 +863,7 @@ class Generator:
                             order = self.curriculum[track.pk]
                             topic = order[curriculum_pos[track.pk] % len(order)]
                             curriculum_pos[track.pk] += 1
+                        past = day < self.today  # attendance is taken after the group
                         taken = ends + dt.timedelta(minutes=self.rng.randint(5, 40))
                         sessions.add(
                             (sid, self.uuid(), stamp, stamp, self.director.pk, self.director.pk,
@@ -679,13 +871,14 @@ class Generator:
                              slot.title or slot.session_type.name, day, starts, ends,
                              slot.facilitator_id, slot.room_id, slot.modality, slot.join_link,
                              topic.pk if topic else None, slot.uses_curriculum, "scheduled",
-                             taken, slot.facilitator_id)
+                             taken if past else None, slot.facilitator_id if past else None)
                         )  # fmt: skip
                         minutes = int((ends - starts).total_seconds() // 60)
-                        self.sessions.append(
-                            (sid, track.pk, day, starts, minutes, slot.facilitator_id,
-                             slot.modality, slot.session_type.name, topic, True)
-                        )  # fmt: skip
+                        if past:
+                            self.sessions.append(
+                                (sid, track.pk, day, starts, minutes, slot.facilitator_id,
+                                 slot.modality, slot.session_type.name, topic, True)
+                            )  # fmt: skip
                         sid += 1
             day += dt.timedelta(days=1)
         sessions.flush()
@@ -693,7 +886,7 @@ class Generator:
         for s in (
             Session.objects.filter(
                 program=self.program,
-                track__isnull=False,
+                track__in=scheduled,  # not the added tracks' (above)
                 template_slot__isnull=False,
                 date__gte=self.window,
                 date__lt=self.today,
@@ -770,6 +963,12 @@ class Generator:
         for plans in by_track.values():
             plans.sort(key=lambda p: p.admitted)
         starts = {t: [p.admitted for p in plans] for t, plans in by_track.items()}
+        # Only those admitted within the longest stay before a day can be enrolled on it.
+        longest = dt.timedelta(
+            days=max(((p.end or self.today) - p.admitted).days for p in self.plans)
+            if self.plans
+            else 0
+        )
         by_day: dict[tuple[dt.date, int], list[tuple[Any, ...]]] = defaultdict(list)
         for s in self.sessions:
             by_day[(s[2], s[1])].append(s)
@@ -777,12 +976,9 @@ class Generator:
         for day, track in sorted(by_day, key=lambda k: (k[0], k[1])):
             sessions = sorted(by_day[(day, track)], key=lambda s: s[3])
             plans = by_track.get(track, [])
+            since = bisect_left(starts.get(track, []), day - longest)
             upto = bisect_right(starts.get(track, []), day)
-            roster = [
-                p
-                for p in plans[max(upto - 400, 0) : upto]
-                if p.admitted <= day and (p.end is None or day <= p.end)
-            ]
+            roster = [p for p in plans[since:upto] if p.end is None or day <= p.end]
             if not roster:
                 continue
             came: dict[int, tuple[Plan, tuple[Any, ...]]] = {}
@@ -1259,6 +1455,78 @@ class Generator:
         return report
 
 
+def _letters(n: int) -> str:
+    """0 → A, 1 → B, ..., 25 → Z, 26 → AA: the labels of added tracks and rooms."""
+    out = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(ord("A") + r) + out
+    return out
+
+
+def busiest_day(spans: list[tuple[dt.date, dt.date]]) -> int:
+    """The most spans (first and last day, inclusive) covering one day."""
+    change: dict[int, int] = defaultdict(int)
+    for first, last in spans:
+        change[first.toordinal()] += 1
+        change[last.toordinal() + 1] -= 1
+    peak = now = 0
+    for day in sorted(change):
+        now += change[day]
+        peak = max(peak, now)
+    return peak
+
+
+def assign_tracks(
+    spans: list[tuple[dt.date, dt.date]],
+    fixed: list[tuple[dt.date, dt.date, int]],
+    caps: list[int],
+) -> tuple[list[int], int]:
+    """Spread enrolments (first and last day, inclusive) over tracks of these capacities,
+    around the `fixed` ones (first, last, track) already there: (track of each span, how
+    many found no free seat).
+
+    In order of start, each goes to the track with the most free seats over its whole
+    stay: the capacity, less those of the spread still enrolled on its first day, less
+    the most fixed ones on any day of the stay. Whoever joins later checks the same way,
+    so on every day a track's roster stays within its capacity: its latest joiner saw
+    everyone else of the spread enrolled on its first day, and the fixed ones at most.
+    """
+    # Fixed enrolments per track and day, over the days they cover.
+    origin = min((first.toordinal() for first, _, _ in fixed), default=0)
+    end = max((last.toordinal() for _, last, _ in fixed), default=-1)
+    load: list[list[int] | None] = [None] * len(caps)
+    for start, stop, track in fixed:
+        days = load[track]
+        if days is None:
+            days = load[track] = [0] * (end - origin + 1)
+        for d in range(start.toordinal() - origin, stop.toordinal() - origin + 1):
+            days[d] += 1
+    ends: list[list[int]] = [[] for _ in caps]  # last days of the spread, a heap per track
+    chosen = [0] * len(spans)
+    overfull = 0
+    for i in sorted(range(len(spans)), key=lambda i: (spans[i][0], i)):
+        first, last = spans[i][0].toordinal(), spans[i][1].toordinal()
+        best, best_key = 0, (-(10**9), 0, 0)
+        for track, cap in enumerate(caps):
+            heap = ends[track]
+            while heap and heap[0] < first:
+                heapq.heappop(heap)
+            free = cap - len(heap)
+            days = load[track]
+            if days is not None and first <= end and last >= origin:
+                free -= max(days[max(first - origin, 0) : min(last, end) - origin + 1])
+            key = (free, -len(heap), -track)
+            if key > best_key:
+                best, best_key = track, key
+        if best_key[0] < 1:
+            overfull += 1
+        heapq.heappush(ends[best], last)
+        chosen[i] = best
+    return chosen, overfull
+
+
 def _scale(rng: random.Random, base: float, low: int, high: int) -> int:
     return min(max(round(base + rng.gauss(0, 0.8)), low), high)
 
@@ -1326,6 +1594,11 @@ def fingerprint() -> str:
     )
     for row in rows:
         digest.update(repr(row).encode())
+    # The tracks added for groups of a real size: their templates, rooms and facilitators.
+    slots = TemplateSlot.objects.order_by("track__name", "weekday", "start_time").values_list(
+        "track__name", "weekday", "start_time", "facilitator__username", "room__name"
+    )
+    digest.update(repr(list(slots)).encode())
     for model in (Attendance, CheckIn, Note, InstrumentResponse, Result, FollowUp, Session):
         digest.update(f"{model.__name__}={model._default_manager.count()}".encode())
     digest.update(
