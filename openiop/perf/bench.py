@@ -97,8 +97,19 @@ def _pages() -> list[Page]:
     lab = signed_in("lab")
     director = signed_in("director")
 
-    # The chart: the active participant of the counsellor's caseload with most episodes.
-    chart_of = (
+    # The chart: the demo's featured participant (the portal's `participant` login), whose
+    # record has every kind of section (plans, consents, family, screens, notes); the
+    # generator leaves the demo's own people as they are, so S and L draw the same chart.
+    # Failing that, the counsellor's active participant with most episodes.
+    from openiop.portal.models import PortalAccount
+
+    featured = (
+        PortalAccount.objects.filter(user__username="participant", kind="participant")
+        .select_related("participant")
+        .first()
+    )
+    chart_of = featured.participant if featured else None
+    chart_of = chart_of or (
         Participant.objects.filter(
             program=program,
             current_episode__status=EpisodeStatus.ACTIVE,
